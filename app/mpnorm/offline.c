@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <inttypes.h>
+
+#include <pcap/dlt.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "json.h"
+#include "offline.h"
+#include "pcapio.h"
+#include "pipeline.h"
+#include "report.h"
+#include "stats.h"
+
+/* The link types the parser understands, from the capture's DLT. */
+static int
+l2_from_dlt(int dlt, enum mpn_pipeline_l2 *l2)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		*l2 = MPN_PIPELINE_L2_ETHER;
+		return 0;
+	case DLT_LINUX_SLL:
+		*l2 = MPN_PIPELINE_L2_SLL;
+		return 0;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		*l2 = MPN_PIPELINE_L2_SLL2;
+		return 0;
+#endif
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		*l2 = MPN_PIPELINE_L2_RAW;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static struct mpn_pcap_in *
+open_input(const char *path, enum mpn_pipeline_l2 *l2)
+{
+	char err[1024 + PATH_MAX];
+	struct mpn_pcap_in *in = mpn_pcap_in_open(path, err, sizeof(err));
+
+	if (in == NULL) {
+		fprintf(stderr, "mpnorm: %s\n", err);
+		return NULL;
+	}
+	if (l2_from_dlt(mpn_pcap_in_linktype(in), l2) != 0) {
+		fprintf(stderr, "mpnorm: %s: link type %s (%d) is not supported: mpnorm "
+			"reads Ethernet, Linux cooked (SLL, SLL2) and raw IP captures\n",
+			path, mpn_pcap_in_linktype_name(in), mpn_pcap_in_linktype(in));
+		mpn_pcap_in_close(in);
+		return NULL;
+	}
+	return in;
+}
+
+int
+mpn_offline_precheck(const struct mpn_offline_args *args)
+{
+	enum mpn_pipeline_l2 l2;
+	struct mpn_pcap_in *in = open_input(args->in_path, &l2);
+
+	if (in == NULL)
+		return -1;
+	mpn_pcap_in_close(in);
+	return 0;
+}
+
+/*
+ * A record larger than an mbuf's data room (possible in captures with a
+ * 256 KB snap length) is processed on the bytes that fit, exactly as a
+ * snap-length-truncated record is, and written back whole: the tail is kept
+ * aside unchanged. Rewrites only ever touch headers, which are at the front.
+ */
+struct slot {
+	int64_t ts_sec, ts_frac;
+	uint32_t caplen, len;
+	uint32_t tail_len;
+	uint8_t *tail;
+	size_t tail_cap;
+};
+
+static int
+write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
+	const char *linktype, const struct mpn_worker_stats *stats)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct mpn_json j;
+	FILE *m = open_memstream(&buf, &len);
+	int rc = 0;
+
+	if (m == NULL)
+		return -1;
+	mpn_json_init(&j, m);
+	mpn_json_object_begin(&j, NULL);
+	mpn_json_str(&j, "mpnorm_version", MPN_VERSION);
+	mpn_json_str(&j, "input", args->in_path);
+	mpn_json_str(&j, "output", args->out_path);
+	mpn_json_str(&j, "config", cfg->path);
+	mpn_json_str(&j, "linktype", linktype);
+	mpn_report_json_counters(&j, stats);
+	mpn_report_json_workers(&j, stats, 1);
+	mpn_json_object_end(&j);
+	mpn_json_end(&j);
+	fclose(m);
+
+	if (strcmp(args->json_path, "-") == 0) {
+		fwrite(buf, 1, len, stdout);
+		fflush(stdout);
+	} else {
+		/* Same rule as the capture: a complete file or none at all. */
+		char tmp[PATH_MAX + 16];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.tmp%d", args->json_path, (int)getpid());
+		f = fopen(tmp, "w");
+		if (f == NULL || fwrite(buf, 1, len, f) != len || fclose(f) != 0 ||
+				rename(tmp, args->json_path) != 0) {
+			fprintf(stderr, "mpnorm: %s: cannot write the JSON summary: %s\n",
+				args->json_path, strerror(errno));
+			unlink(tmp);
+			rc = -1;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+static void
+print_text_summary(const struct mpn_offline_args *args, const struct mpn_worker_stats *s)
+{
+	printf("mpnorm offline: %s -> %s\n", args->in_path, args->out_path);
+	printf("  packets in %" PRIu64 ", out %" PRIu64 ", dropped %" PRIu64
+		", rewritten %" PRIu64 "\n", s->rx, s->tx, s->dropped, s->rewritten);
+	mpn_report_text_reasons(stdout, s);
+}
+
+int
+mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *args)
+{
+	static struct mpn_worker_stats stats;
+	struct mpn_burst_origin origin = { .port = 0, .link = 0, .dir = MPN_DIR_IN2OUT };
+	unsigned int burst = cfg->dataplane.burst;
+	struct rte_mbuf *pkts[MPN_MAX_BURST];
+	uint8_t verdicts[MPN_MAX_BURST];
+	struct slot slots[MPN_MAX_BURST];
+	char err[1024 + PATH_MAX];
+	struct mpn_pcap_out *out = NULL;
+	struct mpn_pcap_in *in;
+	struct mpn_pipeline pl;
+	struct rte_mempool *mp;
+	uint32_t room;
+	unsigned int n, i;
+	int rc = 1, eof = 0;
+
+	memset(slots, 0, sizeof(slots));
+	in = open_input(args->in_path, &origin.l2);
+	if (in == NULL)
+		return 1;
+	/* The largest data room an mbuf can have (its length is 16 bits). */
+	mp = rte_pktmbuf_pool_create("mpn_offline", 2 * MPN_MAX_BURST - 1, 0, 0,
+		UINT16_MAX, SOCKET_ID_ANY);
+	if (mp == NULL) {
+		fprintf(stderr, "mpnorm: cannot create the offline mbuf pool: %s. "
+			"Give the EAL more memory (-m).\n", rte_strerror(rte_errno));
+		goto done;
+	}
+	room = UINT16_MAX - RTE_PKTMBUF_HEADROOM;
+	out = mpn_pcap_out_open_like(in, args->out_path, err, sizeof(err));
+	if (out == NULL) {
+		fprintf(stderr, "mpnorm: %s\n", err);
+		goto done;
+	}
+	mpn_pipeline_init(&pl, &stats);
+
+	while (!eof) {
+		for (n = 0; n < burst; n++) {
+			struct mpn_pcap_rec rec;
+			struct slot *s = &slots[n];
+			uint32_t head;
+			int r = mpn_pcap_in_next(in, &rec, err, sizeof(err));
+
+			if (r == 0) {
+				eof = 1;
+				break;
+			}
+			if (r < 0) {
+				fprintf(stderr, "mpnorm: %s: %s (after %" PRIu64 " good records)\n",
+					args->in_path, err, stats.rx + n);
+				rte_pktmbuf_free_bulk(pkts, n);
+				goto done;
+			}
+			pkts[n] = rte_pktmbuf_alloc(mp);
+			if (pkts[n] == NULL) {
+				fprintf(stderr, "mpnorm: offline mbuf pool exhausted\n");
+				rte_pktmbuf_free_bulk(pkts, n);
+				goto done;
+			}
+			head = RTE_MIN(rec.caplen, room);
+			memcpy(rte_pktmbuf_mtod(pkts[n], uint8_t *), rec.data, head);
+			pkts[n]->data_len = (uint16_t)head;
+			pkts[n]->pkt_len = head;
+			s->ts_sec = rec.ts_sec;
+			s->ts_frac = rec.ts_frac;
+			s->caplen = rec.caplen;
+			s->len = rec.len;
+			s->tail_len = rec.caplen - head;
+			if (s->tail_len > s->tail_cap) {
+				uint8_t *t = realloc(s->tail, s->tail_len);
+
+				if (t == NULL) {
+					fprintf(stderr, "mpnorm: out of memory\n");
+					rte_pktmbuf_free_bulk(pkts, n + 1);
+					goto done;
+				}
+				s->tail = t;
+				s->tail_cap = s->tail_len;
+			}
+			if (s->tail_len > 0)
+				memcpy(s->tail, rec.data + head, s->tail_len);
+		}
+		if (n == 0)
+			break;
+		mpn_pipeline_run(&pl, &origin, pkts, (uint16_t)n, verdicts);
+		for (i = 0; i < n; i++) {
+			struct slot *s = &slots[i];
+
+			if (verdicts[i] == MPN_VERDICT_FORWARD) {
+				const uint8_t *d = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+				uint32_t head = pkts[i]->data_len;
+
+				if (s->tail_len == 0) {
+					mpn_pcap_out_write(out, s->ts_sec, s->ts_frac, d, head, s->len);
+				} else {
+					uint8_t *whole = malloc(head + s->tail_len);
+
+					if (whole == NULL) {
+						fprintf(stderr, "mpnorm: out of memory\n");
+						rte_pktmbuf_free_bulk(pkts + i, n - i);
+						goto done;
+					}
+					memcpy(whole, d, head);
+					memcpy(whole + head, s->tail, s->tail_len);
+					mpn_pcap_out_write(out, s->ts_sec, s->ts_frac, whole,
+						head + s->tail_len, s->len);
+					free(whole);
+				}
+				stats.tx++;
+				stats.port[0].tx++;
+			}
+			rte_pktmbuf_free(pkts[i]);
+		}
+	}
+	if (mpn_pcap_out_commit(out, err, sizeof(err)) != 0) {
+		out = NULL;
+		fprintf(stderr, "mpnorm: %s\n", err);
+		goto done;
+	}
+	out = NULL;
+	if (args->json_path != NULL) {
+		if (write_summary(cfg, args, mpn_pcap_in_linktype_name(in), &stats) != 0) {
+			unlink(args->out_path);
+			goto done;
+		}
+	} else {
+		print_text_summary(args, &stats);
+	}
+	rc = 0;
+done:
+	mpn_pcap_out_abort(out);
+	mpn_pcap_in_close(in);
+	for (i = 0; i < MPN_MAX_BURST; i++)
+		free(slots[i].tail);
+	rte_mempool_free(mp);
+	return rc;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+
+#include "report.h"
+
+static void
+json_reason_object(struct mpn_json *j, const char *key, const uint64_t *counts)
+{
+	unsigned int r;
+
+	/*
+	 * Every reason is listed, zeros included, so that a script can read
+	 * drops["tcp-bad-option-list"] without checking whether it exists.
+	 */
+	mpn_json_object_begin(j, key);
+	for (r = 1; r < MPN_REASON_MAX; r++)
+		mpn_json_u64(j, mpn_reason_name(r), counts[r]);
+	mpn_json_object_end(j);
+}
+
+void
+mpn_report_json_counters(struct mpn_json *j, const struct mpn_worker_stats *total)
+{
+	mpn_json_u64(j, "packets_in", total->rx);
+	mpn_json_u64(j, "packets_out", total->tx);
+	mpn_json_u64(j, "packets_dropped", total->dropped);
+	mpn_json_u64(j, "packets_rewritten", total->rewritten);
+	json_reason_object(j, "drops", total->drops);
+	json_reason_object(j, "rewrites", total->rewrites);
+}
+
+void
+mpn_report_json_workers(struct mpn_json *j, const struct mpn_worker_stats *w,
+	unsigned int n)
+{
+	unsigned int i;
+
+	mpn_json_array_begin(j, "workers");
+	for (i = 0; i < n; i++) {
+		mpn_json_object_begin(j, NULL);
+		mpn_json_u64(j, "worker", i);
+		mpn_json_u64(j, "packets_in", w[i].rx);
+		mpn_json_u64(j, "packets_out", w[i].tx);
+		mpn_json_u64(j, "packets_dropped", w[i].dropped);
+		mpn_json_u64(j, "packets_rewritten", w[i].rewritten);
+		mpn_json_u64(j, "rx_bursts", w[i].rx_bursts);
+		mpn_json_object_end(j);
+	}
+	mpn_json_array_end(j);
+}
+
+void
+mpn_report_text_reasons(FILE *f, const struct mpn_worker_stats *total)
+{
+	unsigned int r, shown = 0;
+
+	fprintf(f, "%-28s %14s %14s\n", "reason", "dropped", "rewritten");
+	for (r = 1; r < MPN_REASON_MAX; r++) {
+		if (total->drops[r] == 0 && total->rewrites[r] == 0)
+			continue;
+		fprintf(f, "%-28s %14" PRIu64 " %14" PRIu64 "\n", mpn_reason_name(r),
+			total->drops[r], total->rewrites[r]);
+		shown++;
+	}
+	if (shown == 0)
+		fprintf(f, "(no drops, no rewrites)\n");
+}

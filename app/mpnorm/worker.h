@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_APP_WORKER_H
+#define MPN_APP_WORKER_H
+
+/**
+ * @file
+ * The worker lcore loop: rx_burst, pipeline, tx_burst to the peer port.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "pipeline.h"
+#include "stats.h"
+
+/** One RX queue a worker polls, and where its packets go. */
+struct mpn_rxq {
+	uint16_t port_id;    /**< DPDK port id to receive on */
+	uint16_t queue;      /**< queue number (= worker index) */
+	uint16_t tx_port_id; /**< DPDK port id of the peer port */
+	uint16_t tx_cfg_port; /**< config index of the peer port, for its counters */
+	struct mpn_burst_origin origin;
+};
+
+struct mpn_worker {
+	unsigned int index;  /**< 0..workers-1 */
+	unsigned int lcore;
+	unsigned int burst;
+	unsigned int n_rxq;
+	struct mpn_rxq rxq[MPN_CONFIG_MAX_PORTS];
+	struct mpn_pipeline pipeline;
+	struct mpn_worker_stats *stats;
+};
+
+/** Set by the signal handler; workers and the main loop poll it. */
+extern volatile bool mpn_force_quit;
+
+/** Entry point for rte_eal_remote_launch(); @p arg is a struct mpn_worker. */
+int
+mpn_worker_main(void *arg);
+
+/**
+ * Send @p n packets out of @p port_id queue @p queue, retrying a bounded
+ * number of times, then free and count what the queue would not take.
+ * @return packets sent.
+ */
+uint16_t
+mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_id,
+	uint16_t queue, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* MPN_APP_WORKER_H */

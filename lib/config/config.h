@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_CONFIG_H
+#define MPN_CONFIG_H
+
+/**
+ * @file
+ * The mpnorm configuration file (libconfig syntax).
+ *
+ * mpn_config_load() parses and validates the whole file before it returns,
+ * so a configuration is either entirely valid or rejected with
+ * "FILE:LINE: reason": it is never half-applied. The same loader serves the
+ * daemon at start-up, the offline mode, `reload` and the tests.
+ *
+ * The layout, with every default, is documented in doc/config.md.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPN_CONFIG_MAX_PORTS 32
+#define MPN_CONFIG_MAX_LINKS 16
+#define MPN_CONFIG_NAME_MAX 64
+#define MPN_CONFIG_DEVARGS_MAX 512
+#define MPN_CONFIG_PATH_MAX 4096
+
+/* Defaults, chosen to fit an EAL started with --no-huge -m 512. */
+#define MPN_DEFAULT_WORKERS 1
+#define MPN_DEFAULT_BURST 32
+#define MPN_DEFAULT_RX_DESC 1024
+#define MPN_DEFAULT_TX_DESC 1024
+#define MPN_DEFAULT_MBUFS 16384
+#define MPN_DEFAULT_MBUF_CACHE 256
+
+#define MPN_MAX_WORKERS 64
+#define MPN_MAX_BURST 256
+
+/** Data-plane sizing: the `dataplane` group. */
+struct mpn_config_dataplane {
+	unsigned int workers;     /**< worker lcores; worker q owns queue q of every port */
+	unsigned int burst;       /**< packets per rx_burst/tx_burst */
+	unsigned int rx_desc;     /**< RX descriptors per queue (ports may override) */
+	unsigned int tx_desc;     /**< TX descriptors per queue (ports may override) */
+	unsigned int mbufs;       /**< mbufs in the packet pool */
+	unsigned int mbuf_cache;  /**< per-lcore mempool cache */
+	int workers_line;         /**< line of 'workers', 0 when defaulted */
+};
+
+/** One entry of the `ports` list. */
+struct mpn_config_port {
+	char name[MPN_CONFIG_NAME_MAX];        /**< DPDK device name: PCI address or vdev name */
+	char devargs[MPN_CONFIG_DEVARGS_MAX];  /**< optional: probe the device with these args */
+	unsigned int rx_desc;
+	unsigned int tx_desc;
+	int line;                              /**< line of the entry, for messages */
+};
+
+/** One entry of the `links` list. */
+struct mpn_config_link {
+	char name[MPN_CONFIG_NAME_MAX];
+	int inside;    /**< index into ports[] */
+	int outside;   /**< index into ports[]; equals inside on a one-armed link */
+	bool one_armed;
+	int line;
+};
+
+struct mpn_config {
+	char path[MPN_CONFIG_PATH_MAX];
+	struct mpn_config_dataplane dataplane;
+	unsigned int n_ports;
+	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
+	unsigned int n_links;
+	struct mpn_config_link links[MPN_CONFIG_MAX_LINKS];
+};
+
+/**
+ * Parse and validate @p path into @p cfg.
+ *
+ * @return 0, or -1 with "FILE:LINE: reason" (or "FILE: reason" when no
+ *   line applies) in @p err. On error @p cfg is left zeroed.
+ */
+int
+mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen);
+
+/** Index of the port named @p name, or -1. */
+int
+mpn_config_port_index(const struct mpn_config *cfg, const char *name);
+
+#endif /* MPN_CONFIG_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_JSON_H
+#define MPN_JSON_H
+
+/**
+ * @file
+ * A small streaming JSON writer.
+ *
+ * Reports (the offline summary, the CLI's -j output) are built by calling
+ * these in document order; the writer tracks nesting and commas so callers
+ * never hand-format JSON, and it escapes every string. Output is
+ * deterministic: the same calls give the same bytes.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MPN_JSON_MAX_DEPTH 16
+
+struct mpn_json {
+	FILE *f;
+	int depth;
+	bool first[MPN_JSON_MAX_DEPTH]; /* no member written yet at this depth */
+};
+
+/** Start writing to @p f. */
+void mpn_json_init(struct mpn_json *j, FILE *f);
+/** Open an object; @p key is NULL inside arrays and at top level. */
+void mpn_json_object_begin(struct mpn_json *j, const char *key);
+void mpn_json_object_end(struct mpn_json *j);
+/** Open an array; @p key is NULL inside arrays. */
+void mpn_json_array_begin(struct mpn_json *j, const char *key);
+void mpn_json_array_end(struct mpn_json *j);
+void mpn_json_u64(struct mpn_json *j, const char *key, uint64_t v);
+void mpn_json_i64(struct mpn_json *j, const char *key, int64_t v);
+void mpn_json_bool(struct mpn_json *j, const char *key, bool v);
+/** A string value, escaped; NULL writes null. */
+void mpn_json_str(struct mpn_json *j, const char *key, const char *v);
+/** Finish the document with a newline. */
+void mpn_json_end(struct mpn_json *j);
+
+#endif /* MPN_JSON_H */

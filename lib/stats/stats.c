@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "stats.h"
+
+void
+mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,
+	struct mpn_worker_stats *total)
+{
+	unsigned int i, r, p;
+
+	memset(total, 0, sizeof(*total));
+	for (i = 0; i < n; i++) {
+		total->rx += w[i].rx;
+		total->tx += w[i].tx;
+		total->dropped += w[i].dropped;
+		total->rewritten += w[i].rewritten;
+		total->rx_bursts += w[i].rx_bursts;
+		for (r = 0; r < MPN_REASON_MAX; r++) {
+			total->drops[r] += w[i].drops[r];
+			total->rewrites[r] += w[i].rewrites[r];
+		}
+		for (p = 0; p < MPN_MAX_PORTS; p++) {
+			total->port[p].rx += w[i].port[p].rx;
+			total->port[p].tx += w[i].port[p].tx;
+			total->port[p].tx_dropped += w[i].port[p].tx_dropped;
+		}
+	}
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Bad input to the offline mode: each case exits non-zero with a message that
+# says what is wrong, and leaves no output file behind, not even a partial one.
+. "$SRCDIR/test/lib.sh"
+
+good=$(ls "$SRCDIR"/pcaps/*.pcap | head -n 1)
+conf=$SRCDIR/config/mpnorm.conf
+
+# expect_fail DESC PATTERN MPNORM-ARGS...: non-zero exit, stderr matches, no output.
+expect_fail() {
+	local desc=$1 pattern=$2 rc=0
+	shift 2
+	rm -f "$TMP"/out.pcap* "$TMP"/out.json*
+	"$MPNORM" "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+	check "$desc: exits non-zero" [ "$rc" -ne 0 ]
+	if grep -qE -- "$pattern" "$TMP/stderr"; then ok "$desc: says '$pattern'"
+	else not_ok "$desc: stderr lacks '$pattern': $(cat "$TMP/stderr")"; fi
+	check "$desc: no output left behind" \
+		bash -c "! ls '$TMP'/out.pcap* '$TMP'/out.json* 2>/dev/null"
+}
+
+# A capture cut off in the middle of its last record.
+size=$(stat -c %s "$good")
+head -c $((size - 7)) "$good" >"$TMP/cut.pcap"
+expect_fail "capture cut mid-record" "truncated" \
+	--offline "$TMP/cut.pcap" "$TMP/out.pcap" -c "$conf" --json "$TMP/out.json"
+
+# A capture whose global header is cut short.
+head -c 10 "$good" >"$TMP/hdr.pcap"
+expect_fail "capture with a cut header" "cannot read capture" \
+	--offline "$TMP/hdr.pcap" "$TMP/out.pcap" -c "$conf"
+
+# Not a capture at all.
+echo "hello, I am not a pcap" >"$TMP/text.pcap"
+expect_fail "a text file" "cannot read capture" \
+	--offline "$TMP/text.pcap" "$TMP/out.pcap" -c "$conf"
+
+expect_fail "a missing capture" "No such file" \
+	--offline "$TMP/missing.pcap" "$TMP/out.pcap" -c "$conf"
+
+# An unreadable capture (a directory stands in for a file without read access,
+# since the tests run as root and root reads any file).
+expect_fail "an unreadable capture" "cannot read capture" \
+	--offline "$TMP" "$TMP/out.pcap" -c "$conf"
+
+# IEEE 802.11 (DLT 105): a link type the parser does not read.
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x69\x00\x00\x00' >"$TMP/wifi.pcap"
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x00\x00\x04\x00\x00\x00abcd' >>"$TMP/wifi.pcap"
+expect_fail "link type 802.11" "link type IEEE802_11 \\(105\\) is not supported" \
+	--offline "$TMP/wifi.pcap" "$TMP/out.pcap" -c "$conf"
+
+# An output path that cannot be created.
+expect_fail "an output in a missing directory" "cannot create output" \
+	--offline "$good" "$TMP/nodir/out.pcap" -c "$conf"
+
+# Config errors stop the offline mode too, with file and line.
+printf 'dataplane = {\n  workers = 1;\n  bogus = 2;\n};\n' >"$TMP/unknown.conf"
+expect_fail "unknown knob" "unknown.conf:3: unknown setting 'bogus'" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/unknown.conf"
+printf 'dataplane = {\n  workers = 0;\n};\n' >"$TMP/zero.conf"
+expect_fail "zero workers" "zero.conf:2: .*at least 1" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/zero.conf"
+printf 'ports = ( { name = "a"; } );\nlinks = (\n  { name = "l"; inside = "a"; outside = "b"; }\n);\n' >"$TMP/noport.conf"
+expect_fail "a link naming an unknown port" "noport.conf:3: .*port 'b', which is not in 'ports'" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/noport.conf"
+printf 'ports = ( { name = "a"; }, { name = "b"; }, { name = "c"; } );\nlinks = (\n  { name = "l1"; inside = "a"; outside = "b"; },\n  { name = "l2"; inside = "a"; outside = "c"; }\n);\n' >"$TMP/twice.conf"
+expect_fail "a port in two links" "twice.conf:4: .*already used by the link at line 3" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/twice.conf"
+printf 'dataplane = {\n  workers = 1;\n  burst = = 32;\n};\n' >"$TMP/syntax.conf"
+expect_fail "a syntax error" "syntax.conf:3: syntax error" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/syntax.conf"
+expect_fail "a missing config" "nothere.conf: cannot read the configuration file" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/nothere.conf"
+expect_fail "an unknown option" "unknown or incomplete option '--bogus'" \
+	--offline "$good" "$TMP/out.pcap" --bogus
+finish

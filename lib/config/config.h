@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mpn_policy;
+
 #define MPN_CONFIG_MAX_PORTS 32
 #define MPN_CONFIG_MAX_LINKS 16
 #define MPN_CONFIG_NAME_MAX 64
@@ -71,6 +73,7 @@ struct mpn_config {
 	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
 	unsigned int n_links;
 	struct mpn_config_link links[MPN_CONFIG_MAX_LINKS];
+	struct mpn_policy *policy;  /**< owned; built from the policy sections */
 };
 
 /**
@@ -81,6 +84,10 @@ struct mpn_config {
  */
 int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen);
+
+/** Free what mpn_config_load() allocated (the policy). */
+void
+mpn_config_release(struct mpn_config *cfg);
 
 /** Index of the port named @p name, or -1. */
 int

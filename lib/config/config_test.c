@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "policy.h"
 
 static char path[64];
 
@@ -47,6 +48,7 @@ expect_error(const char *text, int line, const char *needle)
 	/* Rejected means rejected: nothing half-loaded is left behind. */
 	assert_int_equal(cfg.n_ports, 0);
 	assert_int_equal(cfg.dataplane.workers, 0);
+	assert_null(cfg.policy);
 	unlink(p);
 }
 
@@ -205,6 +207,168 @@ test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/mpnorm.conf: cannot read"));
 }
 
+
+static const char *policy_text =
+	"links = ( { name = \"wire\"; inside = \"a\"; outside = \"b\"; } );\n"
+	"ports = ( { name = \"a\"; }, { name = \"b\"; } );\n"
+	"tcp-maps = (\n"
+	"  { name = \"mptcp-aware\";\n"
+	"    tcp-options = { range = ( \"30 30 allow\", \"19 19 drop\" ); selective-ack = \"clear\";\n"
+	"                    timestamp = \"clear\"; window-scale = \"clear\"; };\n"
+	"    syn-data = \"drop\"; synack-data = \"allow\"; reserved-bits = \"clear\";\n"
+	"    urgent-flag = \"allow\"; checksum-verification = true; exceed-mss = \"drop\";\n"
+	"    invalid-ack = \"allow\"; seq-past-window = \"allow\"; window-variation = \"drop\";\n"
+	"    ttl-evasion-protection = false; mss-clamp = 1380;\n"
+	"    mptcp = { mode = \"fallback\"; add-addr = \"alert\"; dss = \"allow\"; mp-prio = \"clear\";\n"
+	"              private = \"drop\"; unknown = \"clear\"; malformed = \"clear\";\n"
+	"              join = \"allow-unknown\"; subflow-limit = 4;\n"
+	"              addresses = { allow = [ \"10.0.0.0/8\", \"2001:db8::/32\" ]; ports = ( 0, \"5000-5010\" );\n"
+	"                            action = \"drop\"; }; };\n"
+	"  }\n"
+	");\n"
+	"class-maps = (\n"
+	"  { name = \"ctcp\"; match = { dst-port = 10000; src = \"10.0.0.0/8\"; link = \"wire\";\n"
+	"                              direction = \"inside-outside\"; mptcp = \"absent\"; }; },\n"
+	"  { name = \"all\"; match = \"any\"; }\n"
+	");\n"
+	"policy-maps = (\n"
+	"  { name = \"global_policy\";\n"
+	"    class = ( { class = \"ctcp\"; tcp-state-bypass = true; },\n"
+	"              { class = \"all\"; tcp-map = \"mptcp-aware\"; inspect = true; monitor = true; } ); }\n"
+	");\n"
+	"service-policy = { global = \"global_policy\";\n"
+	"  interface = ( { link = \"wire\"; direction = \"outside-inside\"; policy-map = \"global_policy\"; } ); };\n";
+
+static void
+test_policy_every_knob(void **state)
+{
+	static struct mpn_config cfg;
+	const struct mpn_tcp_map *m;
+	const struct mpn_class_map *c;
+	const struct mpn_policy_map *pm;
+	char err[512];
+	const char *p = write_conf(policy_text);
+
+	(void)state;
+	if (mpn_config_load(p, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_non_null(cfg.policy);
+	assert_int_equal(cfg.policy->n_tcp_maps, 2);
+	m = &cfg.policy->tcp_maps[mpn_policy_tcp_map_index(cfg.policy, "mptcp-aware")];
+	assert_int_equal(m->option_action[30], MPN_ACTION_ALLOW);
+	assert_int_equal(m->option_action[19], MPN_ACTION_DROP);
+	assert_int_equal(m->option_action[29], MPN_ACTION_CLEAR);   /* default range kept */
+	assert_int_equal(m->option_action[4], MPN_ACTION_CLEAR);
+	assert_int_equal(m->option_action[5], MPN_ACTION_CLEAR);
+	assert_int_equal(m->option_action[8], MPN_ACTION_CLEAR);
+	assert_int_equal(m->option_action[3], MPN_ACTION_CLEAR);
+	assert_int_equal(m->option_action[2], MPN_ACTION_ALLOW);
+	assert_int_equal(m->syn_data, MPN_ACTION_DROP);
+	assert_int_equal(m->synack_data, MPN_ACTION_ALLOW);
+	assert_int_equal(m->reserved_bits, MPN_ACTION_CLEAR);
+	assert_int_equal(m->urgent_flag, MPN_ACTION_ALLOW);
+	assert_true(m->checksum_verification);
+	assert_int_equal(m->exceed_mss, MPN_ACTION_DROP);
+	assert_int_equal(m->invalid_ack, MPN_ACTION_ALLOW);
+	assert_int_equal(m->seq_past_window, MPN_ACTION_ALLOW);
+	assert_int_equal(m->window_variation, MPN_ACTION_DROP);
+	assert_false(m->ttl_evasion_protection);
+	assert_int_equal(m->mss_clamp, 1380);
+	assert_int_equal(m->mptcp.mode, MPN_MPTCP_FALLBACK);
+	assert_int_equal(m->mptcp.subtype_action[3], MPN_ACTION_ALERT);
+	assert_int_equal(m->mptcp.subtype_action[5], MPN_ACTION_CLEAR);
+	assert_int_equal(m->mptcp.subtype_action[0], MPN_ACTION_ALLOW);
+	assert_int_equal(m->mptcp.subtype_action[0xf], MPN_ACTION_DROP);
+	assert_int_equal(m->mptcp.subtype_action[9], MPN_ACTION_CLEAR);
+	assert_int_equal(m->mptcp.subtype_action[0xe], MPN_ACTION_CLEAR);
+	assert_int_equal(m->mptcp.malformed, MPN_ACTION_CLEAR);
+	assert_int_equal(m->mptcp.join, MPN_JOIN_ALLOW_UNKNOWN);
+	assert_int_equal(m->mptcp.subflow_limit, 4);
+	assert_true(m->mptcp.add_addr.restricted);
+	assert_int_equal(m->mptcp.add_addr.n_prefixes, 2);
+	assert_int_equal(m->mptcp.add_addr.prefixes[1].family, 6);
+	assert_int_equal(m->mptcp.add_addr.n_ports, 2);
+	assert_int_equal(m->mptcp.add_addr.ports[1].lo, 5000);
+	assert_int_equal(m->mptcp.add_addr.ports[1].hi, 5010);
+	assert_int_equal(m->mptcp.add_addr.action, MPN_ACTION_DROP);
+
+	/* The built-in default map is the ASA's. */
+	m = &cfg.policy->tcp_maps[0];
+	assert_string_equal(m->name, "default");
+	assert_int_equal(m->option_action[30], MPN_ACTION_CLEAR);
+
+	assert_int_equal(cfg.policy->n_classes, 2);
+	c = &cfg.policy->classes[0];
+	assert_int_equal(c->n_dport, 1);
+	assert_int_equal(c->dport[0].lo, 10000);
+	assert_int_equal(c->n_src, 1);
+	assert_int_equal(c->link, 0);
+	assert_int_equal(c->dir, MPN_DIR_MATCH_IN2OUT);
+	assert_int_equal(c->mptcp, MPN_MPTCP_MATCH_ABSENT);
+	c = &cfg.policy->classes[1];
+	assert_int_equal(c->n_src + c->n_dst + c->n_sport + c->n_dport, 0);
+	assert_int_equal(c->link, -1);
+
+	pm = &cfg.policy->policy_maps[0];
+	assert_int_equal(pm->n_rules, 2);
+	assert_true(pm->rules[0].tcp_state_bypass);
+	assert_int_equal(pm->rules[0].tcp_map_idx, 0);
+	assert_true(pm->rules[1].inspect);
+	assert_true(pm->rules[1].monitor);
+	assert_int_equal(pm->rules[1].tcp_map_idx, 1);
+	assert_int_equal(cfg.policy->global_policy_map, 0);
+	assert_int_equal(cfg.policy->n_bindings, 1);
+	assert_int_equal(cfg.policy->bindings[0].dir, MPN_DIR_MATCH_OUT2IN);
+	mpn_config_release(&cfg);
+	unlink(p);
+}
+
+static void
+test_policy_errors(void **state)
+{
+	(void)state;
+	expect_error("tcp-maps = (\n { name = \"m\";\n   tcp-optoins = { };\n }\n);\n", 3,
+		"unknown setting 'tcp-optoins' in a tcp-map");
+	expect_error("tcp-maps = ( { name = \"m\";\n  tcp-options = { range = (\n \"40 30 allow\" ); }; } );\n",
+		3, "bad range 40-30");
+	expect_error("tcp-maps = ( { name = \"m\";\n  tcp-options = { range = ( \"2 5 allow\" ); }; } );\n",
+		2, "bad range 2-5");
+	expect_error("tcp-maps = ( { name = \"m\";\n  tcp-options = { range = ( \"7 9 allow\" ); }; } );\n",
+		2, "bad range 7-9");
+	expect_error("tcp-maps = ( { name = \"m\";\n  tcp-options = { range = ( \"30 30 permit\" ); }; } );\n",
+		2, "range action \"permit\" does not exist");
+	expect_error("tcp-maps = ( { name = \"m\";\n  tcp-options = { range = ( \"30 allow\" ); }; } );\n",
+		2, "LOW HIGH ACTION");
+	expect_error("tcp-maps = ( { name = \"m\";\n  urgent-flag = \"drop\"; } );\n", 2,
+		"'urgent-flag' cannot be \"drop\"; it takes one of: allow, clear");
+	expect_error("tcp-maps = ( { name = \"m\";\n  syn-data = \"maybe\"; } );\n", 2,
+		"'syn-data' cannot be \"maybe\"");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { mode = \"sometimes\"; }; } );\n", 2,
+		"'mode' must be one of \"allow\", \"fallback\", \"drop\"");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { dss = \"strip\"; }; } );\n", 2,
+		"'dss' cannot be \"strip\"");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { addresses = { allow = [ \"10.0.0.0/40\" ]; }; }; } );\n",
+		2, "not an IPv4 or IPv6 prefix");
+	expect_error("tcp-maps = ( { name = \"m\";\n  mss-clamp = 10; } );\n", 2, "too small");
+	expect_error("tcp-maps = ( { name = \"default\"; } );\n", 1, "built in");
+	expect_error("class-maps = ( { name = \"c\";\n match = { dst-port = \"90-80\"; }; } );\n", 2,
+		"a port is a number or a range");
+	expect_error("class-maps = ( { name = \"c\";\n match = { link = \"nope\"; }; } );\n", 2,
+		"link 'nope' is not in 'links'");
+	expect_error("class-maps = ( { name = \"c\"; } );\n", 1, "needs a 'match'");
+	expect_error("class-maps = ( { name = \"c\"; match = \"any\"; } );\n"
+		"policy-maps = ( { name = \"p\";\n class = ( { class = \"nope\"; } ); } );\n", 3,
+		"names class 'nope', which is not in 'class-maps'");
+	expect_error("class-maps = ( { name = \"c\"; match = \"any\"; } );\n"
+		"policy-maps = ( { name = \"p\";\n class = ( { class = \"c\";\n tcp-map = \"nope\"; } ); } );\n",
+		4, "names tcp-map 'nope', which is not in 'tcp-maps'");
+	expect_error("class-maps = ( { name = \"c\"; match = \"any\"; } );\n"
+		"policy-maps = ( { name = \"p\";\n class = ( { class = \"c\"; bypass = true; } ); } );\n", 3,
+		"unknown setting 'bypass'");
+	expect_error("service-policy = {\n global = \"nope\"; };\n", 2,
+		"policy-map 'nope' is not in 'policy-maps'");
+}
+
 int
 main(void)
 {
@@ -221,6 +385,8 @@ main(void)
 		cmocka_unit_test(test_duplicate_port),
 		cmocka_unit_test(test_link_shape),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_policy_every_knob),
+		cmocka_unit_test(test_policy_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_POLICY_H
+#define MPN_POLICY_H
+
+/**
+ * @file
+ * The policy model: Cisco ASA's Modular Policy Framework, made MPTCP-aware.
+ *
+ *  - A *tcp-map* holds the normalizer knobs (the ASA's, with its defaults)
+ *    plus an `mptcp` section.
+ *  - A *class-map* selects traffic: any, prefixes, ports, link and
+ *    direction, MPTCP present or not.
+ *  - A *policy-map* is an ordered list of (class, tcp-map, flags); the first
+ *    class that matches wins.
+ *  - The *service-policy* picks a policy-map per link and direction, per link,
+ *    or globally, in that order of preference.
+ *
+ * Traffic that no class matches gets the built-in tcp-map "default", which
+ * behaves exactly as the ASA's default tcp-map and therefore clears MPTCP.
+ *
+ * A struct mpn_policy is immutable once built: workers read it without
+ * locks, and a reload builds a new one and swaps a pointer.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MPN_POLICY_NAME_MAX 64
+#define MPN_POLICY_MAX_TCP_MAPS 64
+#define MPN_POLICY_MAX_CLASSES 256
+#define MPN_POLICY_MAX_POLICY_MAPS 64
+#define MPN_POLICY_MAX_RULES 64      /**< classes per policy-map */
+#define MPN_POLICY_MAX_PREFIXES 64   /**< per match list */
+#define MPN_POLICY_MAX_PORT_RANGES 32
+#define MPN_POLICY_MAX_BINDINGS 64   /**< per-link service-policies */
+
+/** What to do with an option, a flag or a packet. Not every knob takes every action. */
+enum mpn_action {
+	MPN_ACTION_ALLOW,
+	MPN_ACTION_CLEAR,  /**< NOP-fill the option / clear the bits, keep the packet */
+	MPN_ACTION_DROP,   /**< drop the packet, count the reason */
+	MPN_ACTION_ALERT,  /**< pass untouched, count and log (IPS signature 1306/0) */
+};
+
+/** `mptcp mode`: the per-connection decision, taken at the SYN. */
+enum mpn_mptcp_mode {
+	MPN_MPTCP_ALLOW,     /**< MPTCP passes, subject to the per-subtype actions */
+	MPN_MPTCP_FALLBACK,  /**< clean fallback: clear MP_CAPABLE at the SYN, refuse joins */
+	MPN_MPTCP_DROP,      /**< drop every segment that carries a kind-30 option */
+};
+
+/** `join`: what to do with MP_JOIN SYNs (connection tracking enforces it). */
+enum mpn_join_policy {
+	MPN_JOIN_VERIFY,         /**< unknown token or bad HMAC: drop */
+	MPN_JOIN_ALLOW_UNKNOWN,  /**< unknown tokens pass; known ones are verified */
+	MPN_JOIN_ALLOW,          /**< no checks */
+};
+
+/** Subtypes with their own action; index = the subtype's 4-bit value. */
+#define MPN_MPTCP_SUBTYPES 16
+
+/** An IPv4 or IPv6 prefix, kept as 16 bytes (IPv4 in the first 4). */
+struct mpn_prefix {
+	uint8_t family;   /**< 4 or 6 */
+	uint8_t len;      /**< prefix length in bits */
+	uint8_t addr[16];
+};
+
+struct mpn_port_range {
+	uint16_t lo, hi;
+};
+
+/** ADD_ADDR address policy (connection tracking enforces it). */
+struct mpn_addaddr_policy {
+	bool restricted;                 /**< false: every address passes */
+	unsigned int n_prefixes;
+	struct mpn_prefix prefixes[MPN_POLICY_MAX_PREFIXES];
+	unsigned int n_ports;            /**< 0: any port */
+	struct mpn_port_range ports[MPN_POLICY_MAX_PORT_RANGES];
+	enum mpn_action action;          /**< for a refused address: clear or drop */
+};
+
+/** The `mptcp` section of a tcp-map. */
+struct mpn_mptcp_policy {
+	enum mpn_mptcp_mode mode;
+	enum mpn_action subtype_action[MPN_MPTCP_SUBTYPES];
+	enum mpn_action malformed;       /**< a kind-30 option short or inconsistent for its subtype */
+	enum mpn_join_policy join;
+	unsigned int subflow_limit;      /**< subflows per connection, 0 = no limit */
+	struct mpn_addaddr_policy add_addr;
+};
+
+/** A tcp-map: every ASA knob, with the ASA's defaults, plus MPTCP. */
+struct mpn_tcp_map {
+	char name[MPN_POLICY_NAME_MAX];
+	int line;
+	/**
+	 * Action per option kind. Kinds 0 and 1 (EOL, NOP) are always allowed;
+	 * 2 (MSS) is always allowed (it can be clamped); 4 and 5 follow
+	 * selective-ack, 3 window-scale, 8 timestamp; the rest follow the
+	 * `tcp-options range` rules (default: 6-7 and 9-255 clear).
+	 */
+	enum mpn_action option_action[256];
+	enum mpn_action syn_data;         /**< allow / drop; default allow */
+	enum mpn_action synack_data;      /**< allow / drop; default drop */
+	enum mpn_action reserved_bits;    /**< allow / clear / drop; default allow */
+	enum mpn_action urgent_flag;      /**< allow / clear; default clear */
+	bool checksum_verification;       /**< default off */
+	enum mpn_action exceed_mss;       /**< allow / drop; default allow */
+	enum mpn_action invalid_ack;      /**< allow / drop; default drop */
+	enum mpn_action seq_past_window;  /**< allow / drop; default drop */
+	enum mpn_action window_variation; /**< allow / drop; default allow */
+	bool ttl_evasion_protection;      /**< default on */
+	uint16_t mss_clamp;               /**< 0: off */
+	struct mpn_mptcp_policy mptcp;
+};
+
+/** Direction criterion of a class-map or a service-policy binding. */
+enum mpn_dir_match {
+	MPN_DIR_MATCH_ANY,
+	MPN_DIR_MATCH_IN2OUT,
+	MPN_DIR_MATCH_OUT2IN,
+};
+
+enum mpn_mptcp_match {
+	MPN_MPTCP_MATCH_ANY,
+	MPN_MPTCP_MATCH_PRESENT,
+	MPN_MPTCP_MATCH_ABSENT,
+};
+
+/**
+ * A class-map. Every criterion given must match (AND); within one list any
+ * entry may match (OR). A class with no criterion matches everything.
+ */
+struct mpn_class_map {
+	char name[MPN_POLICY_NAME_MAX];
+	int line;
+	unsigned int n_src, n_dst;
+	struct mpn_prefix src[MPN_POLICY_MAX_PREFIXES];
+	struct mpn_prefix dst[MPN_POLICY_MAX_PREFIXES];
+	unsigned int n_sport, n_dport;
+	struct mpn_port_range sport[MPN_POLICY_MAX_PORT_RANGES];
+	struct mpn_port_range dport[MPN_POLICY_MAX_PORT_RANGES];
+	int link;                      /**< config link index, -1 = any */
+	enum mpn_dir_match dir;
+	enum mpn_mptcp_match mptcp;
+};
+
+/** One line of a policy-map. */
+struct mpn_policy_rule {
+	int class_idx;
+	int tcp_map_idx;
+	bool inspect;           /**< forces MPTCP fallback for the class */
+	bool tcp_state_bypass;  /**< no stateful checks, no rewrites */
+	bool monitor;           /**< count and log what would change; change nothing */
+	int line;
+};
+
+struct mpn_policy_map {
+	char name[MPN_POLICY_NAME_MAX];
+	int line;
+	unsigned int n_rules;
+	struct mpn_policy_rule rules[MPN_POLICY_MAX_RULES];
+};
+
+/** A per-link service-policy. */
+struct mpn_policy_binding {
+	int link;
+	enum mpn_dir_match dir;
+	int policy_map_idx;
+	int line;
+};
+
+struct mpn_policy {
+	unsigned int n_tcp_maps;
+	struct mpn_tcp_map tcp_maps[MPN_POLICY_MAX_TCP_MAPS];  /**< [0] is "default" */
+	unsigned int n_classes;
+	struct mpn_class_map classes[MPN_POLICY_MAX_CLASSES];
+	unsigned int n_policy_maps;
+	struct mpn_policy_map policy_maps[MPN_POLICY_MAX_POLICY_MAPS];
+	int global_policy_map;         /**< -1: none */
+	unsigned int n_bindings;
+	struct mpn_policy_binding bindings[MPN_POLICY_MAX_BINDINGS];
+	struct mpn_policy_rule default_rule;  /**< tcp-map "default", no flags */
+};
+
+/** What the classifier looks at. Addresses are in network order. */
+struct mpn_classify_key {
+	uint8_t family;          /**< 4 or 6 */
+	const uint8_t *src;      /**< 4 or 16 bytes */
+	const uint8_t *dst;
+	uint16_t sport, dport;   /**< host order */
+	uint16_t link;
+	uint8_t dir;             /**< 0 inside->outside, 1 outside->inside */
+	bool mptcp;              /**< the segment carries a kind-30 option */
+};
+
+/** Fill @p m with the ASA defaults and MPTCP settings that reproduce the ASA. */
+void
+mpn_tcp_map_defaults(struct mpn_tcp_map *m, const char *name);
+
+/** Allocate a policy with only the built-in "default" tcp-map. */
+struct mpn_policy *
+mpn_policy_new(void);
+
+void
+mpn_policy_free(struct mpn_policy *p);
+
+/** Index of a tcp-map, class-map or policy-map by name, or -1. */
+int mpn_policy_tcp_map_index(const struct mpn_policy *p, const char *name);
+int mpn_policy_class_index(const struct mpn_policy *p, const char *name);
+int mpn_policy_map_index(const struct mpn_policy *p, const char *name);
+
+/** Does @p c match @p k, in the packet's own orientation or the reverse one? */
+bool
+mpn_class_matches(const struct mpn_class_map *c, const struct mpn_classify_key *k);
+
+/**
+ * Pick the rule for a packet: the policy-map bound to its link and
+ * direction, else to its link, else the global one; the first class in it
+ * that matches; else the default rule. Never NULL.
+ */
+const struct mpn_policy_rule *
+mpn_policy_classify(const struct mpn_policy *p, const struct mpn_classify_key *k);
+
+/** The tcp-map a rule points to. */
+static inline const struct mpn_tcp_map *
+mpn_policy_rule_tcp_map(const struct mpn_policy *p, const struct mpn_policy_rule *r)
+{
+	return &p->tcp_maps[r->tcp_map_idx];
+}
+
+/** Parse "10.0.0.0/8", "2001:db8::/32" or a bare address. @return 0 or -1. */
+int
+mpn_prefix_parse(const char *s, struct mpn_prefix *out);
+
+/** Does @p addr (4 or 16 bytes, per @p family) fall in @p pfx? */
+bool
+mpn_prefix_contains(const struct mpn_prefix *pfx, uint8_t family, const uint8_t *addr);
+
+/** Parse "443" or "1024-65535". @return 0 or -1. */
+int
+mpn_port_range_parse(const char *s, struct mpn_port_range *out);
+
+/** Names used in configs and reports. */
+const char *mpn_action_name(enum mpn_action a);
+const char *mpn_mptcp_mode_name(enum mpn_mptcp_mode m);
+const char *mpn_join_policy_name(enum mpn_join_policy j);
+
+#endif /* MPN_POLICY_H */

@@ -24,6 +24,7 @@
 #include "ports.h"
 #include "report.h"
 #include "stats.h"
+#include "policy_slot.h"
 #include "worker.h"
 
 #define DEFAULT_CONFIG "config/mpnorm.conf"
@@ -127,6 +128,7 @@ static struct mpn_config cfg;
 static struct mpn_ports ports;
 static struct mpn_worker workers[MPN_MAX_WORKERS];
 static struct mpn_worker_stats worker_stats[MPN_MAX_WORKERS];
+static struct mpn_policy_slot policy_slot;
 
 static void
 print_exit_report(void)
@@ -171,7 +173,8 @@ assign_queues(void)
 		wk->index = w;
 		wk->burst = cfg.dataplane.burst;
 		wk->stats = &worker_stats[w];
-		mpn_pipeline_init(&wk->pipeline, wk->stats);
+		wk->policy = &policy_slot;
+		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
 		for (p = 0; p < ports.n; p++) {
 			struct mpn_rxq *q;
 
@@ -185,7 +188,7 @@ assign_queues(void)
 			q->origin.port = (uint16_t)p;
 			q->origin.link = ports.link[p];
 			q->origin.dir = ports.is_outside[p] ? MPN_DIR_OUT2IN : MPN_DIR_IN2OUT;
-			q->origin.l2 = MPN_PIPELINE_L2_ETHER;
+			q->origin.l2 = MPN_L2_ETHER;
 		}
 	}
 }
@@ -227,6 +230,10 @@ run_online(void)
 		mpn_ports_stop(&ports);
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	}
+	/* The policy now belongs to the slot; reloads replace it there. */
+	if (mpn_policy_slot_init(&policy_slot, nw, cfg.policy) != 0)
+		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
+	cfg.policy = NULL;
 	assign_queues();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
@@ -243,6 +250,7 @@ run_online(void)
 	rte_eal_mp_wait_lcore();
 	print_exit_report();
 	mpn_ports_stop(&ports);
+	mpn_policy_slot_fini(&policy_slot);
 	rte_mempool_free(mp);
 	return 0;
 }
@@ -304,6 +312,7 @@ main(int argc, char **argv)
 		rc = mpn_offline_run(&cfg, &a.off);
 	else
 		rc = run_online();
+	mpn_config_release(&cfg);
 	rte_eal_cleanup();
 	return rc;
 }

@@ -22,24 +22,24 @@
 
 /* The link types the parser understands, from the capture's DLT. */
 static int
-l2_from_dlt(int dlt, enum mpn_pipeline_l2 *l2)
+l2_from_dlt(int dlt, enum mpn_l2_type *l2)
 {
 	switch (dlt) {
 	case DLT_EN10MB:
-		*l2 = MPN_PIPELINE_L2_ETHER;
+		*l2 = MPN_L2_ETHER;
 		return 0;
 	case DLT_LINUX_SLL:
-		*l2 = MPN_PIPELINE_L2_SLL;
+		*l2 = MPN_L2_SLL;
 		return 0;
 #ifdef DLT_LINUX_SLL2
 	case DLT_LINUX_SLL2:
-		*l2 = MPN_PIPELINE_L2_SLL2;
+		*l2 = MPN_L2_SLL2;
 		return 0;
 #endif
 	case DLT_RAW:
 	case DLT_IPV4:
 	case DLT_IPV6:
-		*l2 = MPN_PIPELINE_L2_RAW;
+		*l2 = MPN_L2_RAW;
 		return 0;
 	default:
 		return -1;
@@ -47,7 +47,7 @@ l2_from_dlt(int dlt, enum mpn_pipeline_l2 *l2)
 }
 
 static struct mpn_pcap_in *
-open_input(const char *path, enum mpn_pipeline_l2 *l2)
+open_input(const char *path, enum mpn_l2_type *l2)
 {
 	char err[1024 + PATH_MAX];
 	struct mpn_pcap_in *in = mpn_pcap_in_open(path, err, sizeof(err));
@@ -69,7 +69,7 @@ open_input(const char *path, enum mpn_pipeline_l2 *l2)
 int
 mpn_offline_precheck(const struct mpn_offline_args *args)
 {
-	enum mpn_pipeline_l2 l2;
+	enum mpn_l2_type l2;
 	struct mpn_pcap_in *in = open_input(args->in_path, &l2);
 
 	if (in == NULL)
@@ -184,7 +184,7 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		fprintf(stderr, "mpnorm: %s\n", err);
 		goto done;
 	}
-	mpn_pipeline_init(&pl, &stats);
+	mpn_pipeline_init(&pl, 0, &stats);
 
 	while (!eof) {
 		for (n = 0; n < burst; n++) {
@@ -234,7 +234,7 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		}
 		if (n == 0)
 			break;
-		mpn_pipeline_run(&pl, &origin, pkts, (uint16_t)n, verdicts);
+		mpn_pipeline_run(&pl, cfg->policy, &origin, pkts, (uint16_t)n, verdicts);
 		for (i = 0; i < n; i++) {
 			struct slot *s = &slots[i];
 

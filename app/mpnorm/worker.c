@@ -43,7 +43,7 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 
 /* Receive one burst on @p q, run the pipeline, send what it forwards. */
 static void
-worker_poll(struct mpn_worker *w, const struct mpn_rxq *q)
+worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q)
 {
 	struct rte_mbuf *pkts[MPN_MAX_BURST];
 	struct rte_mbuf *fwd[MPN_MAX_BURST];
@@ -55,7 +55,7 @@ worker_poll(struct mpn_worker *w, const struct mpn_rxq *q)
 		return;
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	mpn_pipeline_run(&w->pipeline, &q->origin, pkts, n, verdicts);
+	mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == MPN_VERDICT_FORWARD)
 			fwd[n_fwd++] = pkts[i];
@@ -74,8 +74,19 @@ mpn_worker_main(void *arg)
 
 	if (w->n_rxq == 0)
 		return 0;
-	while (!mpn_force_quit)
+	mpn_policy_slot_reader_online(w->policy, w->index);
+	while (!mpn_force_quit) {
+		/*
+		 * One policy for the whole loop over the queues, then a
+		 * quiescent report: a reload waits for exactly this point, so
+		 * no packet is ever processed half under the old policy.
+		 */
+		const struct mpn_policy *policy = mpn_policy_slot_get(w->policy);
+
 		for (i = 0; i < w->n_rxq; i++)
-			worker_poll(w, &w->rxq[i]);
+			worker_poll(w, policy, &w->rxq[i]);
+		mpn_policy_slot_quiescent(w->policy, w->index);
+	}
+	mpn_policy_slot_reader_offline(w->policy, w->index);
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "pipeline.h"
+#include "policy_slot.h"
 #include "stats.h"
 
 /** One RX queue a worker polls, and where its packets go. */
@@ -31,6 +32,7 @@ struct mpn_worker {
 	struct mpn_rxq rxq[MPN_CONFIG_MAX_PORTS];
 	struct mpn_pipeline pipeline;
 	struct mpn_worker_stats *stats;
+	struct mpn_policy_slot *policy;  /**< shared; read once per burst */
 };
 
 /** Set by the signal handler; workers and the main loop poll it. */

@@ -1,27 +1,146 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+#include <rte_log.h>
+
+#include "mptcp.h"
 #include "pipeline.h"
 
+/* Alert lines per second and worker: enough to see what happens, not a flood. */
+#define ALERT_LOG_PER_SEC 10
+
 void
-mpn_pipeline_init(struct mpn_pipeline *pl, struct mpn_worker_stats *stats)
+mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
+	struct mpn_worker_stats *stats)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->stats = stats;
+	pl->worker = worker;
+	pl->log_tokens = ALERT_LOG_PER_SEC;
+	pl->log_enabled = true;
+}
+
+static void
+format_tuple(const uint8_t *frame, const struct mpn_pkt *p, char *buf, size_t n)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int af = p->ip_version == 6 ? AF_INET6 : AF_INET;
+
+	inet_ntop(af, frame + p->src_addr_off, src, sizeof(src));
+	inet_ntop(af, frame + p->dst_addr_off, dst, sizeof(dst));
+	snprintf(buf, n, af == AF_INET6 ? "[%s]:%u > [%s]:%u" : "%s:%u > %s:%u",
+		src, p->sport, dst, p->dport);
+}
+
+/*
+ * The `alert` action writes one line that names the packet, like an IPS
+ * alert, but never more than ALERT_LOG_PER_SEC a second per worker: an
+ * attacker must not be able to turn the log into the bottleneck.
+ */
+static void
+log_alert(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_result *res,
+	const struct mpn_norm_act *a)
+{
+	uint64_t now = rte_get_timer_cycles();
+	char tuple[128];
+
+	if (!pl->log_enabled)
+		return;
+	if (now - pl->log_window_start >= rte_get_timer_hz()) {
+		if (pl->log_suppressed > 0)
+			RTE_LOG(WARNING, USER1, "mpnorm: worker %u: %" PRIu64
+				" more alert(s) not logged\n", pl->worker, pl->log_suppressed);
+		pl->log_window_start = now;
+		pl->log_tokens = ALERT_LOG_PER_SEC;
+		pl->log_suppressed = 0;
+	}
+	if (pl->log_tokens == 0) {
+		pl->log_suppressed++;
+		return;
+	}
+	pl->log_tokens--;
+	if (res->status != MPN_PKT_TCP) {
+		RTE_LOG(WARNING, USER1, "mpnorm: alert %s\n", mpn_reason_name(a->reason));
+		return;
+	}
+	format_tuple(frame, &res->pkt, tuple, sizeof(tuple));
+	RTE_LOG(WARNING, USER1, "mpnorm: alert %s%s%s %s\n", mpn_reason_name(a->reason),
+		a->kind == MPN_MPTCP_KIND ? " " : "",
+		a->kind == MPN_MPTCP_KIND ? mpn_mptcp_subtype_name(a->subtype) : "", tuple);
+}
+
+/* Count what the normalizer decided: the one place counters change. */
+static void
+account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_result *res)
+{
+	struct mpn_worker_stats *s = pl->stats;
+	unsigned int i;
+
+	if (res->status != MPN_PKT_TCP && res->n_acts == 0)
+		s->non_tcp++;
+	for (i = 0; i < res->opts.n; i++)
+		if (res->opts.opt[i].kind == MPN_MPTCP_KIND && res->opts.opt[i].len > 2)
+			s->mptcp_options[frame[res->pkt.l4_off + res->opts.opt[i].off + 2] >> 4]++;
+	if (!res->forward) {
+		s->dropped++;
+		s->drops[res->drop_reason]++;
+		return;
+	}
+	for (i = 0; i < res->n_acts; i++) {
+		const struct mpn_norm_act *a = &res->acts[i];
+
+		if (res->monitor) {
+			s->monitored[a->reason]++;
+			log_alert(pl, frame, res, a);
+		} else if (a->type == MPN_NACT_ALERT) {
+			s->alerts[a->reason]++;
+			log_alert(pl, frame, res, a);
+		} else {
+			s->rewrites[a->reason]++;
+		}
+	}
+	if (res->rewritten)
+		s->rewritten++;
 }
 
 void
-mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
-	struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts)
+mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
+	uint8_t *verdicts)
 {
+	struct mpn_norm_origin origin = {
+		.l2 = from->l2, .link = from->link, .dir = (uint8_t)from->dir,
+	};
+	struct mpn_norm_result res;
 	uint16_t i;
 
-	RTE_SET_USED(pkts);
 	pl->stats->rx += n;
 	pl->stats->port[from->port].rx += n;
 	if (n > 0)
 		pl->stats->rx_bursts++;
-	/* XXX: pass-through until the parser and policy stages land. */
-	for (i = 0; i < n; i++)
-		verdicts[i] = MPN_VERDICT_FORWARD;
+	for (i = 0; i < n; i++) {
+		uint8_t *frame = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		uint32_t len = rte_pktmbuf_data_len(pkts[i]);
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (unlikely(__atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0)) {
+			/* Keep the bytes as they arrived for the trace. */
+			uint8_t before[256];
+			uint32_t blen = RTE_MIN(len, (uint32_t)sizeof(before));
+
+			memcpy(before, frame, blen);
+			mpn_normalize(policy, &origin, frame, len, &res);
+			if (__atomic_fetch_sub(&pl->trace_remaining, 1, __ATOMIC_RELAXED) > 0 &&
+					pl->trace_fn != NULL)
+				pl->trace_fn(pl->trace_arg, pl->worker, from, before, blen, &res);
+		} else {
+			mpn_normalize(policy, &origin, frame, len, &res);
+		}
+		account(pl, frame, &res);
+		verdicts[i] = res.forward ? MPN_VERDICT_FORWARD : MPN_VERDICT_DROP;
+	}
 }

@@ -4,7 +4,7 @@
 
 /**
  * @file
- * The per-burst packet pipeline: parse, classify, track, decide, rewrite
+ * The per-burst packet pipeline: parse, classify, decide, rewrite
  * (ARCHITECTURE.md §2).
  *
  * The live worker loop, the offline pcap mode and the benchmarks all call
@@ -17,15 +17,9 @@
 
 #include <rte_mbuf.h>
 
+#include "normalize.h"
+#include "policy.h"
 #include "stats.h"
-
-/** Link-layer framing of the packets of a burst. */
-enum mpn_pipeline_l2 {
-	MPN_PIPELINE_L2_ETHER,
-	MPN_PIPELINE_L2_SLL,
-	MPN_PIPELINE_L2_SLL2,
-	MPN_PIPELINE_L2_RAW,
-};
 
 /** Direction of travel through a link, as ASA's per-interface policies see it. */
 enum mpn_direction {
@@ -44,24 +38,44 @@ struct mpn_burst_origin {
 	uint16_t port;            /**< config index of the receiving port */
 	uint16_t link;            /**< config index of its link */
 	enum mpn_direction dir;
-	enum mpn_pipeline_l2 l2;
+	enum mpn_l2_type l2;
 };
+
+/**
+ * Called for each packet while a trace is armed (the CLI's `trace N`),
+ * with the packet's bytes as they arrived and the decisions taken.
+ */
+typedef void (*mpn_pipeline_trace_fn)(void *arg, unsigned int worker,
+	const struct mpn_burst_origin *from, const uint8_t *frame, uint32_t len,
+	const struct mpn_norm_result *res);
 
 /** One worker's pipeline state. It is owned by that worker alone. */
 struct mpn_pipeline {
 	struct mpn_worker_stats *stats;
+	unsigned int worker;
+	/* Rate limit of alert log lines: a token bucket refilled every second. */
+	uint64_t log_tokens;
+	uint64_t log_window_start;   /**< timer cycles */
+	uint64_t log_suppressed;
+	bool log_enabled;
+	/* Tracing; the control thread arms it, the worker counts it down. */
+	mpn_pipeline_trace_fn trace_fn;
+	void *trace_arg;
+	uint32_t trace_remaining;    /**< accessed atomically */
 };
 
-/** Set up @p pl to count into @p stats. */
+/** Set up @p pl for worker @p worker to count into @p stats. */
 void
-mpn_pipeline_init(struct mpn_pipeline *pl, struct mpn_worker_stats *stats);
+mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
+	struct mpn_worker_stats *stats);
 
 /**
- * Run the pipeline over @p n packets and write one verdict per packet.
- * Packets are rewritten in place; none is freed here.
+ * Run the pipeline over @p n packets under @p policy and write one verdict
+ * per packet. Packets are rewritten in place; none is freed here.
  */
 void
-mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
-	struct rte_mbuf **pkts, uint16_t n, uint8_t *verdicts);
+mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
+	uint8_t *verdicts);
 
 #endif /* MPN_PIPELINE_H */

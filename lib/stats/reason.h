@@ -17,7 +17,7 @@
 	X(NONE, "none", "no reason (packet passed untouched)") \
 	X(TX_FULL, "tx-ring-full", "the TX queue did not accept the packet after retries") \
 	X(NO_PEER_PORT, "no-peer-port", "the link has no port to send on") \
-	X(L2_TRUNCATED, "l2-truncated", "frame shorter than its link-layer header") \
+	X(L2_BAD_HEADER, "invalid-l2-header", "more VLAN tags than mpnorm parses") \
 	X(IP_BAD_HEADER, "invalid-ip-header", "malformed IPv4/IPv6 header or extension chain") \
 	X(IP_TRUNCATED, "ip-truncated", "IP or TCP header cut off by the capture length") \
 	X(IP_FRAGMENT, "ip-fragment-uninspected", "non-first IP fragment: no TCP header to inspect") \
@@ -26,6 +26,7 @@
 	X(TCP_OPTION_CLEARED, "tcp-option-cleared", "a TCP option was replaced by NOPs") \
 	X(TCP_OPTION_DENIED, "tcp-option-denied", "a TCP option whose action is drop") \
 	X(TCP_DUP_OPTION, "tcp-dup-option", "duplicate MSS, window-scale or timestamp option") \
+	X(TCP_OPTION_AFTER_EOL, "tcp-option-after-eol", "non-zero bytes after the end-of-option-list") \
 	X(TCP_SYN_DATA, "tcp-syn-data", "SYN carries data") \
 	X(TCP_SYNACK_DATA, "tcp-synack-data", "SYN/ACK carries data") \
 	X(TCP_RESERVED_SET, "tcp-reserved-set", "TCP reserved bits set") \
@@ -42,6 +43,7 @@
 	X(MPTCP_BAD_OPTION, "mptcp-bad-option", "kind-30 option short or inconsistent for its subtype") \
 	X(MPTCP_OPTION_CLEARED, "mptcp-option-cleared", "an MPTCP option was replaced by NOPs") \
 	X(MPTCP_OPTION_DENIED, "mptcp-option-denied", "an MPTCP option whose action is drop") \
+	X(MPTCP_OPTION_ALERT, "mptcp-option-alert", "an MPTCP option whose action is alert") \
 	X(MPTCP_FALLBACK, "mptcp-fallback", "MPTCP refused by policy at the SYN") \
 	X(MPTCP_JOIN_REFUSED, "mptcp-join-refused", "MP_JOIN on a connection forced to fall back") \
 	X(MPTCP_JOIN_UNKNOWN_TOKEN, "mptcp-join-unknown-token", "MP_JOIN token matches no known connection") \

@@ -16,10 +16,15 @@ mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,
 		total->dropped += w[i].dropped;
 		total->rewritten += w[i].rewritten;
 		total->rx_bursts += w[i].rx_bursts;
+		total->non_tcp += w[i].non_tcp;
 		for (r = 0; r < MPN_REASON_MAX; r++) {
 			total->drops[r] += w[i].drops[r];
 			total->rewrites[r] += w[i].rewrites[r];
+			total->alerts[r] += w[i].alerts[r];
+			total->monitored[r] += w[i].monitored[r];
 		}
+		for (r = 0; r < 16; r++)
+			total->mptcp_options[r] += w[i].mptcp_options[r];
 		for (p = 0; p < MPN_MAX_PORTS; p++) {
 			total->port[p].rx += w[i].port[p].rx;
 			total->port[p].tx += w[i].port[p].tx;

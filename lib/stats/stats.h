@@ -35,6 +35,10 @@ struct mpn_worker_stats {
 	uint64_t rx_bursts;                 /**< non-empty RX bursts */
 	uint64_t drops[MPN_REASON_MAX];     /**< dropped packets, by reason */
 	uint64_t rewrites[MPN_REASON_MAX];  /**< rewrites, by reason (one packet may count several) */
+	uint64_t alerts[MPN_REASON_MAX];    /**< passed but flagged, by reason */
+	uint64_t monitored[MPN_REASON_MAX]; /**< what a monitor class would have done, by reason */
+	uint64_t non_tcp;                   /**< packets passed without inspection: not TCP */
+	uint64_t mptcp_options[16];         /**< kind-30 options seen, by subtype */
 	struct mpn_port_counters port[MPN_MAX_PORTS];
 } __attribute__((aligned(64)));
 

@@ -10,6 +10,12 @@
 in=$(ls "$SRCDIR"/pcaps/*.pcap | head -n 1)
 n=$(count_records "$in")
 eal=(--no-huge -m 512 --no-pci --no-telemetry --file-prefix "mpn-test-$$" -l 0-1)
+# These cases test forwarding, not policy: pass MPTCP as the seed's ASA fix
+# does, so that what comes out must equal what went in.
+policy='tcp-maps = ( { name = "m"; tcp-options = { range = ( "30 30 allow" ); }; } );
+class-maps = ( { name = "all"; match = "any"; } );
+policy-maps = ( { name = "p"; class = ( { class = "all"; tcp-map = "m"; } ); } );
+service-policy = { global = "p"; };'
 
 # run_until_forwarded CONF: start mpnorm, let it drain the input, SIGTERM it.
 run_mpnorm() {
@@ -35,6 +41,7 @@ ports = (
   { name = "net_pcap1"; devargs = "rx_pcap=$TMP/empty.pcap,tx_pcap=$TMP/b-out.pcap"; }
 );
 links = ( { name = "wire"; inside = "net_pcap0"; outside = "net_pcap1"; } );
+$policy
 CONF
 # An input with no packets for the outside port.
 head -c 24 "$in" >"$TMP/empty.pcap"
@@ -52,10 +59,29 @@ cat >"$TMP/stick.conf" <<CONF
 ports = ( { name = "net_pcap0"; devargs = "rx_pcap=$in,tx_pcap=$TMP/s-out.pcap"; } );
 links = ( { name = "stick"; port = "net_pcap0"; } );
 dataplane = { mbufs = 4096; rx_desc = 256; tx_desc = 256; };
+$policy
 CONF
 run_mpnorm "$TMP/stick.conf"
 check "one-armed link: clean exit" [ "$RC" -eq 0 ]
 check "one-armed link: packets go back out of the same port" "$PCAPDIFF" -q "$in" "$TMP/s-out.pcap"
+
+# With no policy at all, mpnorm is an ASA with its default tcp-map: every
+# kind-30 option leaves as NOPs, and every TCP checksum still verifies.
+cat >"$TMP/asa.conf" <<CONF
+ports = ( { name = "net_pcap0"; devargs = "rx_pcap=$in,tx_pcap=$TMP/asa-out.pcap"; } );
+links = ( { name = "stick"; port = "net_pcap0"; } );
+dataplane = { mbufs = 4096; rx_desc = 256; tx_desc = 256; };
+CONF
+run_mpnorm "$TMP/asa.conf"
+check "ASA default: clean exit" [ "$RC" -eq 0 ]
+check "ASA default: every packet forwarded" [ "$(count_records "$TMP/asa-out.pcap")" -eq "$n" ]
+check "ASA default: no MPTCP option left" \
+	[ "$(tshark -r "$TMP/asa-out.pcap" -Y mptcp 2>/dev/null | wc -l)" -eq 0 ]
+check "ASA default: every TCP checksum verifies" \
+	[ "$(tshark -r "$TMP/asa-out.pcap" -o tcp.check_checksum:TRUE -Y 'tcp.checksum.status != 1' 2>/dev/null | wc -l)" -eq 0 ]
+n_opts=$(tshark -r "$in" -Y mptcp -T fields -e tcp.options.mptcp.subtype 2>/dev/null | tr ',' '\n' | grep -c .)
+check "ASA default: exit report counts the $n_opts cleared options" \
+	grep -qE "^mptcp-option-cleared +0 +$n_opts\$" "$TMP/stdout"
 
 # Start-up errors.
 cat >"$TMP/missing.conf" <<CONF

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Compare what mpnorm sees in real captures with their ground truth.
+
+GROUND_TRUTH.md (in ../shared/pcaps-real) lists every MPTCP connection of
+every capture with its keys, tokens and IDSNs, every join with its token,
+address ids and HMAC verdicts, and every ADD_ADDR HMAC form. It was computed
+independently of this project and checked against tshark, tcpdump's expected
+output and, for the Linux captures, the kernel's own tokens.
+
+usage: ground_truth.py GROUND_TRUTH.md PCAP_DIR COMMAND...
+
+COMMAND is run once per capture, with "{}" replaced by the capture's path,
+and must print a JSON document with a "connections" array on stdout
+(`mpnorm-decode --json {}` and `mpnorm --offline {} OUT --json -` both do).
+Prints one line per check and "N passed, N failed" at the end.
+"""
+import json
+import re
+import subprocess
+import sys
+
+passed = failed = 0
+
+
+def check(ok, what):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok - {what}")
+    else:
+        failed += 1
+        print(f"not ok - {what}")
+
+
+def parse_truth(path):
+    """Map each capture to its connections and ADD_ADDR HMAC verdicts."""
+    truth = {}
+    cur = None
+    for line in open(path, encoding="utf-8"):
+        m = re.match(r"^### (\S+\.pcap)", line)
+        if m:
+            cur = truth.setdefault(m.group(1), {"conns": [], "add_addr": [], "fastclose": []})
+            continue
+        if cur is None:
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 9 and re.match(r"^v[01]$", cells[1]):
+            client, server = [s.strip() for s in cells[0].split(">")]
+            joins = []
+            if cells[8] != "-":
+                for j in cells[8].split("<br>"):
+                    jm = re.match(r"(\S+) > (\S+) tok (0x[0-9a-f]+) ids (\d+)/(\d+) hmac (\w+)/(\w+)", j)
+                    if jm:
+                        joins.append({
+                            "initiator": jm.group(1), "responder": jm.group(2),
+                            "token": jm.group(3), "addr_id_a": int(jm.group(4)),
+                            "addr_id_b": int(jm.group(5)), "synack_hmac": jm.group(6),
+                            "ack_hmac": jm.group(7)})
+            cur["conns"].append({
+                "client": client, "server": server, "version": int(cells[1][1]),
+                "key_a": cells[2], "key_b": cells[3], "token_a": cells[4],
+                "token_b": cells[5], "idsn_a": int(cells[6]), "idsn_b": int(cells[7]),
+                "joins": joins})
+            continue
+        m = re.match(r"^- ADD_ADDR frame (\d+) from \S+ addr (\S+) port \S+: .* -> (\w+)", line)
+        if m:
+            form = {"rightmost64": "ok", "leftmost64": "ok-leftmost"}.get(m.group(3), m.group(3))
+            cur["add_addr"].append({"frame": int(m.group(1)), "addr": m.group(2), "hmac": form})
+            continue
+        m = re.match(r"^- MP_FASTCLOSE frame \d+ \((\S+) > (\S+)\) carries key (0x[0-9a-f]+)", line)
+        if m:
+            cur["fastclose"].append({"client": m.group(1), "key": m.group(3)})
+    return truth
+
+
+def main():
+    truth_path, pcap_dir = sys.argv[1:3]
+    try:
+        open(truth_path).close()
+    except OSError:
+        print(f"SKIP: {truth_path} is absent (a user's clone has no ../shared)")
+        return 77
+    command = sys.argv[3:]
+    truth = parse_truth(truth_path)
+    check(len(truth) >= 9, f"GROUND_TRUTH.md lists {len(truth)} capture sections")
+    for name, want in sorted(truth.items()):
+        argv = [a.replace("{}", f"{pcap_dir}/{name}") for a in command]
+        out = subprocess.run(argv, capture_output=True, text=True)
+        if out.returncode != 0:
+            check(False, f"{name}: {' '.join(argv)} failed: {out.stderr.strip()}")
+            continue
+        got = json.loads(out.stdout)["connections"]
+        got_by_client = {c["client"]: c for c in got}
+        complete = [c for c in got if "key_a" in c and "key_b" in c]
+        check(len(complete) == len(want["conns"]),
+              f"{name}: {len(want['conns'])} connection(s) with both keys (got {len(complete)})")
+        for w in want["conns"]:
+            g = got_by_client.get(w["client"])
+            label = f"{name}: {w['client']} > {w['server']}"
+            if g is None:
+                check(False, f"{label}: connection not found")
+                continue
+            for k in ("server", "version", "key_a", "key_b", "token_a", "token_b", "idsn_a", "idsn_b"):
+                check(g.get(k) == w[k], f"{label}: {k} {w[k]} (got {g.get(k)})")
+            gj = {(j["initiator"], j["responder"]): j for j in g.get("joins", [])}
+            check(len(gj) == len(w["joins"]), f"{label}: {len(w['joins'])} join(s) (got {len(gj)})")
+            for j in w["joins"]:
+                x = gj.get((j["initiator"], j["responder"]))
+                jl = f"{label}: join {j['initiator']} > {j['responder']}"
+                if x is None:
+                    check(False, f"{jl}: not tied to its connection")
+                    continue
+                for k in ("token", "addr_id_a", "addr_id_b", "synack_hmac", "ack_hmac"):
+                    check(x.get(k) == j[k], f"{jl}: {k} {j[k]} (got {x.get(k)})")
+        adds = {a["frame"]: a for c in got for a in c.get("add_addr", [])}
+        for a in want["add_addr"]:
+            x = adds.get(a["frame"])
+            check(x is not None and x["addr"] == a["addr"] and x["hmac"] == a["hmac"],
+                  f"{name}: ADD_ADDR frame {a['frame']} {a['addr']} hmac {a['hmac']} (got {x})")
+        for fc in want["fastclose"]:
+            g = got_by_client.get(fc["client"])
+            check(g is not None and g.get("fastclose_key") == fc["key"],
+                  f"{name}: MP_FASTCLOSE on {fc['client']} carries {fc['key']}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,7 @@
 /*
  * mpnorm: an inline TCP normalizer that understands Multipath TCP.
  *
- *   mpnorm [EAL options] -- [-c FILE]                 run on the configured ports
+ *   mpnorm [EAL options] -- [-c FILE]                 run on the configured mpn_app.ports
  *   mpnorm --offline IN.pcap OUT.pcap [-c FILE] [--json FILE]
  *                                                     run over a capture file
  */
@@ -19,6 +19,11 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <rte_pdump.h>
+
+#include "app.h"
+#include "cli.h"
+#include "cli_server.h"
 #include "config.h"
 #include "offline.h"
 #include "ports.h"
@@ -124,30 +129,111 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static struct mpn_config cfg;
-static struct mpn_ports ports;
-static struct mpn_worker workers[MPN_MAX_WORKERS];
-static struct mpn_worker_stats worker_stats[MPN_MAX_WORKERS];
-static struct mpn_policy_slot policy_slot;
+struct mpn_app mpn_app;
+
+
+void
+mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out)
+{
+	const uint64_t *now = (const uint64_t *)&mpn_app.stats[w];
+	const uint64_t *base = (const uint64_t *)&mpn_app.baseline[w];
+	uint64_t *o = (uint64_t *)out;
+	size_t i;
+
+	/* Every field of the struct is a uint64_t counter. */
+	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		o[i] = now[i] - base[i];
+}
+
+void
+mpn_app_total_counters(struct mpn_worker_stats *out)
+{
+	static struct mpn_worker_stats per[MPN_MAX_WORKERS];
+	unsigned int w;
+
+	for (w = 0; w < mpn_app.n_workers; w++)
+		mpn_app_worker_counters(w, &per[w]);
+	mpn_stats_sum(per, mpn_app.n_workers, out);
+}
+
+int
+mpn_app_reload(char *msg, size_t len)
+{
+	static struct mpn_config next;
+	char err[512];
+	bool restart_needed;
+
+	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
+		mpn_app.reloads_failed++;
+		snprintf(mpn_app.last_reload_error, sizeof(mpn_app.last_reload_error), "%s", err);
+		snprintf(msg, len, "reload rejected, the running policy stays: %s", err);
+		return -1;
+	}
+	/*
+	 * Ports, links, queues and pools cannot change under running mpn_app.workers;
+	 * the policy can. Say so rather than half-apply the file.
+	 */
+	restart_needed = memcmp(&next.dataplane, &mpn_app.cfg.dataplane, sizeof(next.dataplane)) != 0 ||
+		next.n_ports != mpn_app.cfg.n_ports || next.n_links != mpn_app.cfg.n_links ||
+		memcmp(next.ports, mpn_app.cfg.ports, sizeof(next.ports)) != 0 ||
+		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
+	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
+	next.policy = NULL;
+	mpn_config_release(&next);
+	mpn_app.reloads_ok++;
+	mpn_app.last_reload_error[0] = '\0';
+	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
+		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
+	return 0;
+}
+
+/* A worker's trace hook: one line per packet into the next free slot. */
+static void
+record_trace(void *arg, unsigned int worker, const struct mpn_burst_origin *from,
+	const uint8_t *frame, uint32_t len, const struct mpn_norm_result *res)
+{
+	uint32_t slot = __atomic_fetch_add(&mpn_app.trace_next, 1, __ATOMIC_ACQ_REL);
+	struct mpn_trace_entry *e;
+	size_t used;
+	unsigned int i;
+
+	(void)arg;
+	(void)frame;
+	if (slot >= __atomic_load_n(&mpn_app.trace_armed, __ATOMIC_ACQUIRE) ||
+			slot >= MPN_TRACE_MAX)
+		return;
+	e = &mpn_app.trace[slot];
+	used = (size_t)snprintf(e->line, sizeof(e->line),
+		"worker %u port %u %s len %u %s sport %u dport %u flags 0x%02x: %s%s%s",
+		worker, from->port, from->dir == MPN_DIR_IN2OUT ? "in->out" : "out->in", len,
+		mpn_pkt_status_name(res->status), res->pkt.sport, res->pkt.dport,
+		res->pkt.tcp_flags, res->forward ? "forward" : "drop ",
+		res->forward ? "" : mpn_reason_name(res->drop_reason),
+		res->bypass ? " (bypass)" : res->monitor ? " (monitor)" : "");
+	for (i = 0; i < res->n_acts && used < sizeof(e->line); i++)
+		used += (size_t)snprintf(e->line + used, sizeof(e->line) - used, "; %s %s kind %u",
+			mpn_norm_act_name(res->acts[i].type), mpn_reason_name(res->acts[i].reason),
+			res->acts[i].kind);
+}
 
 static void
 print_exit_report(void)
 {
 	struct mpn_worker_stats total;
-	unsigned int i, nw = cfg.dataplane.workers;
+	unsigned int i, nw = mpn_app.cfg.dataplane.workers;
 
-	mpn_stats_sum(worker_stats, nw, &total);
+	mpn_stats_sum(mpn_app.stats, nw, &total);
 	printf("\n%-4s %-24s %-6s %12s %12s %10s %10s %10s\n", "port", "name", "dpdk",
 		"rx", "tx", "tx-drop", "imissed", "nombuf");
-	for (i = 0; i < ports.n; i++) {
+	for (i = 0; i < mpn_app.ports.n; i++) {
 		struct rte_eth_stats es;
 
-		if (!ports.in_use[i])
+		if (!mpn_app.ports.in_use[i])
 			continue;
 		memset(&es, 0, sizeof(es));
-		rte_eth_stats_get(ports.port_id[i], &es);
+		rte_eth_stats_get(mpn_app.ports.port_id[i], &es);
 		printf("%-4u %-24s %-6u %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64
-			" %10" PRIu64 "\n", i, cfg.ports[i].name, ports.port_id[i],
+			" %10" PRIu64 "\n", i, mpn_app.cfg.ports[i].name, mpn_app.ports.port_id[i],
 			total.port[i].rx, total.port[i].tx, total.port[i].tx_dropped,
 			es.imissed, es.rx_nombuf);
 	}
@@ -155,8 +241,8 @@ print_exit_report(void)
 		"dropped", "rewritten");
 	for (i = 0; i < nw; i++)
 		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-			i, workers[i].lcore, worker_stats[i].rx, worker_stats[i].tx,
-			worker_stats[i].dropped, worker_stats[i].rewritten);
+			i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx, mpn_app.stats[i].tx,
+			mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten);
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
 }
@@ -167,27 +253,28 @@ assign_queues(void)
 {
 	unsigned int w, p;
 
-	for (w = 0; w < cfg.dataplane.workers; w++) {
-		struct mpn_worker *wk = &workers[w];
+	for (w = 0; w < mpn_app.cfg.dataplane.workers; w++) {
+		struct mpn_worker *wk = &mpn_app.workers[w];
 
 		wk->index = w;
-		wk->burst = cfg.dataplane.burst;
-		wk->stats = &worker_stats[w];
-		wk->policy = &policy_slot;
+		wk->burst = mpn_app.cfg.dataplane.burst;
+		wk->stats = &mpn_app.stats[w];
+		wk->policy = &mpn_app.policy;
 		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
-		for (p = 0; p < ports.n; p++) {
+		wk->pipeline.trace_fn = record_trace;
+		for (p = 0; p < mpn_app.ports.n; p++) {
 			struct mpn_rxq *q;
 
-			if (!ports.in_use[p])
+			if (!mpn_app.ports.in_use[p])
 				continue;
 			q = &wk->rxq[wk->n_rxq++];
-			q->port_id = ports.port_id[p];
+			q->port_id = mpn_app.ports.port_id[p];
 			q->queue = (uint16_t)w;
-			q->tx_cfg_port = ports.peer[p];
-			q->tx_port_id = ports.port_id[ports.peer[p]];
+			q->tx_cfg_port = mpn_app.ports.peer[p];
+			q->tx_port_id = mpn_app.ports.port_id[mpn_app.ports.peer[p]];
 			q->origin.port = (uint16_t)p;
-			q->origin.link = ports.link[p];
-			q->origin.dir = ports.is_outside[p] ? MPN_DIR_OUT2IN : MPN_DIR_IN2OUT;
+			q->origin.link = mpn_app.ports.link[p];
+			q->origin.dir = mpn_app.ports.is_outside[p] ? MPN_DIR_OUT2IN : MPN_DIR_IN2OUT;
 			q->origin.l2 = MPN_L2_ETHER;
 		}
 	}
@@ -197,60 +284,79 @@ static int
 run_online(void)
 {
 	char err[1024];
+	struct mpn_cli_server *srv;
 	struct rte_mempool *mp;
-	unsigned int lcore, w = 0, nw = cfg.dataplane.workers;
+	unsigned int lcore, w = 0, nw = mpn_app.cfg.dataplane.workers;
 	unsigned int avail = rte_lcore_count() - 1;
 
-	if (cfg.n_links == 0)
+	if (mpn_app.cfg.n_links == 0)
 		rte_exit(EXIT_FAILURE, "%s: no links configured: add a 'links' list "
-			"(see doc/config.md), or use --offline\n", cfg.path);
+			"(see doc/config.md), or use --offline\n", mpn_app.cfg.path);
 	if (avail < nw)
 		rte_exit(EXIT_FAILURE, "%s:%d: dataplane.workers = %u, but the EAL gave %u "
 			"worker lcore(s). Start with -l 0-%u (the main lcore plus one per "
-			"worker), or lower dataplane.workers.\n", cfg.path,
-			cfg.dataplane.workers_line, nw, avail, nw);
+			"worker), or lower dataplane.workers.\n", mpn_app.cfg.path,
+			mpn_app.cfg.dataplane.workers_line, nw, avail, nw);
 	{
 		/* Enough mbufs to fill every RX ring, plus bursts in flight. */
 		unsigned int need = 0, p;
 
-		for (p = 0; p < cfg.n_ports; p++)
-			need += nw * (cfg.ports[p].rx_desc + cfg.ports[p].tx_desc);
-		need += nw * (cfg.dataplane.burst + cfg.dataplane.mbuf_cache);
-		if (cfg.dataplane.mbufs < need)
+		for (p = 0; p < mpn_app.cfg.n_ports; p++)
+			need += nw * (mpn_app.cfg.ports[p].rx_desc + mpn_app.cfg.ports[p].tx_desc);
+		need += nw * (mpn_app.cfg.dataplane.burst + mpn_app.cfg.dataplane.mbuf_cache);
+		if (mpn_app.cfg.dataplane.mbufs < need)
 			printf("mpnorm: warning: dataplane.mbufs = %u is below the %u the rings can "
-				"hold; RX may run dry (rx_nombuf)\n", cfg.dataplane.mbufs, need);
+				"hold; RX may run dry (rx_nombuf)\n", mpn_app.cfg.dataplane.mbufs, need);
 	}
-	mp = rte_pktmbuf_pool_create("mpn_pkts", cfg.dataplane.mbufs,
-		cfg.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	mp = rte_pktmbuf_pool_create("mpn_pkts", mpn_app.cfg.dataplane.mbufs,
+		mpn_app.cfg.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create a pool of %u mbufs (%s): lower "
 			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages)\n",
-			cfg.dataplane.mbufs, rte_strerror(rte_errno), cfg.path);
-	if (mpn_ports_start(&cfg, mp, &ports, err, sizeof(err)) != 0) {
-		mpn_ports_stop(&ports);
+			mpn_app.cfg.dataplane.mbufs, rte_strerror(rte_errno), mpn_app.cfg.path);
+	mpn_app.n_workers = nw;
+	mpn_app.started = time(NULL);
+	if (mpn_control_register() != 0)
+		rte_exit(EXIT_FAILURE, "cannot register the CLI commands\n");
+	srv = mpn_cli_server_open(mpn_app.cfg.control.socket, mpn_app.cfg.control.mode,
+		mpn_app.cfg.control.group[0] != '\0' ? mpn_app.cfg.control.group : NULL, err, sizeof(err));
+	if (srv == NULL)
+		rte_exit(EXIT_FAILURE, "%s: control socket: %s. Set control.socket in the "
+			"config to a path this user may create.\n", mpn_app.cfg.path, err);
+	if (mpn_telemetry_register() != 0)
+		printf("mpnorm: warning: /mpnorm/ telemetry commands not registered\n");
+	/* dpdk-pdump attaches as a secondary process; it needs the EAL's shared config. */
+	if (rte_pdump_init() != 0)
+		printf("mpnorm: warning: pdump not available (%s); dpdk-pdump cannot attach\n",
+			rte_strerror(rte_errno));
+	if (mpn_ports_start(&mpn_app.cfg, mp, &mpn_app.ports, err, sizeof(err)) != 0) {
+		mpn_ports_stop(&mpn_app.ports);
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	}
 	/* The policy now belongs to the slot; reloads replace it there. */
-	if (mpn_policy_slot_init(&policy_slot, nw, cfg.policy) != 0)
+	if (mpn_policy_slot_init(&mpn_app.policy, nw, mpn_app.cfg.policy) != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
-	cfg.policy = NULL;
+	mpn_app.cfg.policy = NULL;
 	assign_queues();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
-		workers[w].lcore = lcore;
-		rte_eal_remote_launch(mpn_worker_main, &workers[w], lcore);
+		mpn_app.workers[w].lcore = lcore;
+		rte_eal_remote_launch(mpn_worker_main, &mpn_app.workers[w], lcore);
 		w++;
 	}
-	printf("mpnorm: %u worker(s) forwarding on %u link(s); SIGINT or SIGTERM stops\n",
-		nw, cfg.n_links);
+	printf("mpnorm: %u worker(s) forwarding on %u link(s); control socket %s; "
+		"SIGINT or SIGTERM stops\n", nw, mpn_app.cfg.n_links, mpn_app.cfg.control.socket);
 	fflush(stdout);
+	/* The main lcore serves the control socket and never touches packets. */
 	while (!mpn_force_quit)
-		usleep(100 * 1000);
+		mpn_cli_server_poll(srv, 100);
+	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
 	print_exit_report();
-	mpn_ports_stop(&ports);
-	mpn_policy_slot_fini(&policy_slot);
+	mpn_ports_stop(&mpn_app.ports);
+	rte_pdump_uninit();
+	mpn_policy_slot_fini(&mpn_app.policy);
 	rte_mempool_free(mp);
 	return 0;
 }
@@ -285,7 +391,7 @@ main(int argc, char **argv)
 	if (parse_app_args(app_argc, app_argv, &a) != 0)
 		return 2;
 	/* Validate everything we can before the EAL prints a line. */
-	if (mpn_config_load(a.config_path, &cfg, err, sizeof(err)) != 0) {
+	if (mpn_config_load(a.config_path, &mpn_app.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mpnorm: %s\n", err);
 		return 1;
 	}
@@ -309,10 +415,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (a.offline)
-		rc = mpn_offline_run(&cfg, &a.off);
+		rc = mpn_offline_run(&mpn_app.cfg, &a.off);
 	else
 		rc = run_online();
-	mpn_config_release(&cfg);
+	mpn_config_release(&mpn_app.cfg);
 	rte_eal_cleanup();
 	return rc;
 }

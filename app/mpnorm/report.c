@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
 
+#include "mptcp.h"
 #include "report.h"
 
 static void
@@ -25,8 +26,21 @@ mpn_report_json_counters(struct mpn_json *j, const struct mpn_worker_stats *tota
 	mpn_json_u64(j, "packets_out", total->tx);
 	mpn_json_u64(j, "packets_dropped", total->dropped);
 	mpn_json_u64(j, "packets_rewritten", total->rewritten);
+	mpn_json_u64(j, "packets_non_tcp", total->non_tcp);
 	json_reason_object(j, "drops", total->drops);
 	json_reason_object(j, "rewrites", total->rewrites);
+	json_reason_object(j, "alerts", total->alerts);
+	json_reason_object(j, "monitored", total->monitored);
+	{
+		unsigned int st;
+
+		mpn_json_object_begin(j, "mptcp_options");
+		for (st = 0; st < 16; st++)
+			if (st <= 8 || st == 15 || total->mptcp_options[st] > 0)
+				mpn_json_u64(j, mpn_mptcp_subtype_name((uint8_t)st),
+					total->mptcp_options[st]);
+		mpn_json_object_end(j);
+	}
 }
 
 void

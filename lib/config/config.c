@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libconfig.h>
@@ -49,6 +50,41 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 		const config_setting_t *w = config_setting_get_member(g, "workers");
 
 		dp->workers_line = w != NULL ? (int)config_setting_source_line(w) : 0;
+	}
+	return 0;
+}
+
+static int
+load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
+{
+	static const char *const known[] = { "group", "mode", "socket", NULL };
+	struct mpn_config_control *c = &cfg->control;
+	const config_setting_t *g = config_setting_get_member(root, "control");
+	char mode[8] = "";
+	char *end;
+	long m;
+
+	snprintf(c->socket, sizeof(c->socket), "%s", MPN_DEFAULT_CONTROL_SOCKET);
+	c->mode = MPN_DEFAULT_CONTROL_MODE;
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return mpn_cfg_fail(ld, g, "'control' must be a group: control = { socket = \"...\"; };");
+	if (mpn_cfg_check_known(ld, g, "control", known) != 0 ||
+			mpn_cfg_get_string(ld, g, "socket", c->socket, sizeof(c->socket), false) != 0 ||
+			mpn_cfg_get_string(ld, g, "group", c->group, sizeof(c->group), false) != 0 ||
+			mpn_cfg_get_string(ld, g, "mode", mode, sizeof(mode), false) != 0)
+		return -1;
+	if (c->socket[0] != '/')
+		return mpn_cfg_fail(ld, config_setting_get_member(g, "socket"),
+			"'socket' must be an absolute path");
+	/* A string, because libconfig reads 0660 as the decimal 660. */
+	if (mode[0] != '\0') {
+		m = strtol(mode, &end, 8);
+		if (*end != '\0' || m < 0 || m > 0777)
+			return mpn_cfg_fail(ld, config_setting_get_member(g, "mode"),
+				"'mode' is an octal file mode in quotes, such as \"0660\"");
+		c->mode = (unsigned int)m;
 	}
 	return 0;
 }
@@ -189,7 +225,7 @@ int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"class-maps", "dataplane", "links", "policy-maps", "ports", "service-policy",
+		"class-maps", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
 		"tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -217,6 +253,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 	root = config_root_setting(&c);
 	if (mpn_cfg_check_known(&ld, root, "the top level", known) != 0 ||
 			load_dataplane(&ld, root, cfg) != 0 ||
+			load_control(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_policy(&ld, root, cfg) != 0)

@@ -48,6 +48,16 @@ struct mpn_config_dataplane {
 	int workers_line;         /**< line of 'workers', 0 when defaulted */
 };
 
+/** The control socket: the `control` group. */
+struct mpn_config_control {
+	char socket[108];                  /**< unix socket path (sun_path size) */
+	unsigned int mode;                 /**< file mode, e.g. 0660 */
+	char group[MPN_CONFIG_NAME_MAX];   /**< owning group, "" = the process's */
+};
+
+#define MPN_DEFAULT_CONTROL_SOCKET "/run/mpnorm/mpnorm.sock"
+#define MPN_DEFAULT_CONTROL_MODE 0660
+
 /** One entry of the `ports` list. */
 struct mpn_config_port {
 	char name[MPN_CONFIG_NAME_MAX];        /**< DPDK device name: PCI address or vdev name */
@@ -69,6 +79,7 @@ struct mpn_config_link {
 struct mpn_config {
 	char path[MPN_CONFIG_PATH_MAX];
 	struct mpn_config_dataplane dataplane;
+	struct mpn_config_control control;
 	unsigned int n_ports;
 	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
 	unsigned int n_links;

@@ -197,6 +197,31 @@ test_link_shape(void **state)
 }
 
 static void
+test_control(void **state)
+{
+	static struct mpn_config cfg;
+	char err[512];
+	const char *p = write_conf("control = { socket = \"/tmp/x.sock\"; mode = \"0600\"; group = \"adm\"; };\n");
+
+	(void)state;
+	assert_int_equal(mpn_config_load(p, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.control.socket, "/tmp/x.sock");
+	assert_int_equal(cfg.control.mode, 0600);
+	assert_string_equal(cfg.control.group, "adm");
+	mpn_config_release(&cfg);
+	unlink(p);
+	p = write_conf("# defaults\n");
+	assert_int_equal(mpn_config_load(p, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.control.socket, MPN_DEFAULT_CONTROL_SOCKET);
+	assert_int_equal(cfg.control.mode, 0660);
+	mpn_config_release(&cfg);
+	unlink(p);
+	expect_error("control = {\n mode = 660; };\n", 2, "'mode' must be a string");
+	expect_error("control = {\n mode = \"0999\"; };\n", 2, "octal file mode");
+	expect_error("control = {\n socket = \"rel.sock\"; };\n", 2, "absolute path");
+}
+
+static void
 test_missing_file(void **state)
 {
 	static struct mpn_config cfg;
@@ -385,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_port),
 		cmocka_unit_test(test_link_shape),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_policy_every_knob),
 		cmocka_unit_test(test_policy_errors),
 	};

@@ -72,6 +72,20 @@ log_alert(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_r
 		a->kind == MPN_MPTCP_KIND ? mpn_mptcp_subtype_name(a->subtype) : "", tuple);
 }
 
+/* Count the kind-30 options by subtype, before any of them is rewritten. */
+static void
+count_mptcp_options(struct mpn_worker_stats *s, const uint8_t *frame,
+	const struct mpn_norm_result *res)
+{
+	unsigned int i;
+
+	if (res->status != MPN_PKT_TCP || res->opts.n_mptcp == 0)
+		return;
+	for (i = 0; i < res->opts.n; i++)
+		if (res->opts.opt[i].kind == MPN_MPTCP_KIND && res->opts.opt[i].len > 2)
+			s->mptcp_options[frame[res->pkt.l4_off + res->opts.opt[i].off + 2] >> 4]++;
+}
+
 /* Count what the normalizer decided: the one place counters change. */
 static void
 account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_result *res)
@@ -81,9 +95,6 @@ account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_res
 
 	if (res->status != MPN_PKT_TCP && res->n_acts == 0)
 		s->non_tcp++;
-	for (i = 0; i < res->opts.n; i++)
-		if (res->opts.opt[i].kind == MPN_MPTCP_KIND && res->opts.opt[i].len > 2)
-			s->mptcp_options[frame[res->pkt.l4_off + res->opts.opt[i].off + 2] >> 4]++;
 	if (!res->forward) {
 		s->dropped++;
 		s->drops[res->drop_reason]++;
@@ -133,12 +144,16 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 			uint32_t blen = RTE_MIN(len, (uint32_t)sizeof(before));
 
 			memcpy(before, frame, blen);
-			mpn_normalize(policy, &origin, frame, len, &res);
+			mpn_normalize_decide(policy, &origin, frame, len, &res);
+			count_mptcp_options(pl->stats, frame, &res);
+			mpn_normalize_apply(&res, frame);
 			if (__atomic_fetch_sub(&pl->trace_remaining, 1, __ATOMIC_RELAXED) > 0 &&
 					pl->trace_fn != NULL)
 				pl->trace_fn(pl->trace_arg, pl->worker, from, before, blen, &res);
 		} else {
-			mpn_normalize(policy, &origin, frame, len, &res);
+			mpn_normalize_decide(policy, &origin, frame, len, &res);
+			count_mptcp_options(pl->stats, frame, &res);
+			mpn_normalize_apply(&res, frame);
 		}
 		account(pl, frame, &res);
 		verdicts[i] = res.forward ? MPN_VERDICT_FORWARD : MPN_VERDICT_DROP;

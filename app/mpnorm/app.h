@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_APP_H
+#define MPN_APP_H
+
+/**
+ * @file
+ * The running daemon's state, shared by the main lcore (control socket,
+ * telemetry callbacks, reload) and read by the workers. Workers write only
+ * their own stats and read the policy through the RCU slot.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "policy_slot.h"
+#include "ports.h"
+#include "stats.h"
+#include "worker.h"
+
+#define MPN_TRACE_MAX 256
+#define MPN_TRACE_LINE 512
+
+/** One traced packet, written by a worker, read by `show trace`. */
+struct mpn_trace_entry {
+	char line[MPN_TRACE_LINE];
+};
+
+struct mpn_app {
+	struct mpn_config cfg;             /**< as loaded at start; policy moved to the slot */
+	struct mpn_ports ports;
+	unsigned int n_workers;
+	struct mpn_worker workers[MPN_MAX_WORKERS];
+	struct mpn_worker_stats stats[MPN_MAX_WORKERS];
+	/*
+	 * `clear counters` snapshots the counters here and every report
+	 * subtracts it: workers keep counting without any synchronisation.
+	 */
+	struct mpn_worker_stats baseline[MPN_MAX_WORKERS];
+	struct mpn_policy_slot policy;
+	time_t started;
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+	char last_reload_error[512];
+	/* trace N: workers claim slots with an atomic counter. */
+	uint32_t trace_armed;              /**< packets asked for */
+	uint32_t trace_next;               /**< next free slot (atomic) */
+	struct mpn_trace_entry trace[MPN_TRACE_MAX];
+};
+
+extern struct mpn_app mpn_app;
+
+/** Counters of worker @p w since the last `clear counters`. */
+void
+mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out);
+
+/** Totals over all workers since the last `clear counters`. */
+void
+mpn_app_total_counters(struct mpn_worker_stats *out);
+
+/** Register the CLI commands. */
+int
+mpn_control_register(void);
+
+/** Register the read-only /mpnorm/ telemetry commands. */
+int
+mpn_telemetry_register(void);
+
+/**
+ * Reload the config file: parse and validate it completely, then publish
+ * its policy. On error, the running policy stays and @p err says file:line.
+ * @return 0, or -1.
+ */
+int
+mpn_app_reload(char *msg, size_t len);
+
+#endif /* MPN_APP_H */

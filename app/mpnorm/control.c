@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The commands of the control socket. Each handler renders through the one
+ * renderer, so `mpnormctl show drops` and `mpnormctl -j show drops` come from
+ * the same code. Handlers run on the main lcore and never touch packets.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_version.h>
+
+#include "app.h"
+#include "cli.h"
+#include "cli_render.h"
+#include "mptcp.h"
+#include "policy.h"
+
+static int
+cmd_show_version(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	(void)argc;
+	(void)argv;
+	mpn_render_str(ctx->r, "mpnorm", MPN_VERSION);
+	mpn_render_str(ctx->r, "dpdk", rte_version());
+	mpn_render_u64(ctx->r, "uptime_s", (uint64_t)(time(NULL) - mpn_app.started));
+	mpn_render_str(ctx->r, "config", mpn_app.cfg.path);
+	return 0;
+}
+
+static int
+cmd_show_ports(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_worker_stats t;
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	mpn_app_total_counters(&t);
+	mpn_render_table_begin(ctx->r, "ports", "port", "name", "dpdk", "driver", "link",
+		"rx", "tx", "tx-drop", "imissed", "nombuf", "ierrors", NULL);
+	for (i = 0; i < mpn_app.ports.n; i++) {
+		uint16_t pid = mpn_app.ports.port_id[i];
+		struct rte_eth_dev_info info;
+		struct rte_eth_link link;
+		struct rte_eth_stats es;
+
+		if (!mpn_app.ports.in_use[i])
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&link, 0, sizeof(link));
+		memset(&es, 0, sizeof(es));
+		rte_eth_dev_info_get(pid, &info);
+		rte_eth_link_get_nowait(pid, &link);
+		rte_eth_stats_get(pid, &es);
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i);
+		mpn_render_cell_str(ctx->r, mpn_app.cfg.ports[i].name);
+		mpn_render_cell_u64(ctx->r, pid);
+		mpn_render_cell_str(ctx->r, info.driver_name != NULL ? info.driver_name : "?");
+		mpn_render_cell_str(ctx->r, link.link_status ? "up" : "down");
+		mpn_render_cell_u64(ctx->r, t.port[i].rx);
+		mpn_render_cell_u64(ctx->r, t.port[i].tx);
+		mpn_render_cell_u64(ctx->r, t.port[i].tx_dropped);
+		mpn_render_cell_u64(ctx->r, es.imissed);
+		mpn_render_cell_u64(ctx->r, es.rx_nombuf);
+		mpn_render_cell_u64(ctx->r, es.ierrors);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static int
+cmd_show_links(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_config *c = &mpn_app.cfg;
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_table_begin(ctx->r, "links", "link", "name", "inside", "outside", "kind", NULL);
+	for (i = 0; i < c->n_links; i++) {
+		const struct mpn_config_link *l = &c->links[i];
+
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i);
+		mpn_render_cell_str(ctx->r, l->name);
+		mpn_render_cell_str(ctx->r, c->ports[l->inside].name);
+		mpn_render_cell_str(ctx->r, l->one_armed ? "-" : c->ports[l->outside].name);
+		mpn_render_cell_str(ctx->r, l->one_armed ? "one-armed" : "pair");
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static int
+cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
+		"dropped", "rewritten", "bursts", NULL);
+	for (i = 0; i < mpn_app.n_workers; i++) {
+		struct mpn_worker_stats w;
+
+		mpn_app_worker_counters(i, &w);
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i);
+		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].lcore);
+		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].n_rxq);
+		mpn_render_cell_u64(ctx->r, w.rx);
+		mpn_render_cell_u64(ctx->r, w.tx);
+		mpn_render_cell_u64(ctx->r, w.dropped);
+		mpn_render_cell_u64(ctx->r, w.rewritten);
+		mpn_render_cell_u64(ctx->r, w.rx_bursts);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static int
+cmd_show_stats(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_worker_stats t;
+	unsigned int s;
+
+	(void)argc;
+	(void)argv;
+	mpn_app_total_counters(&t);
+	mpn_render_u64(ctx->r, "packets_in", t.rx);
+	mpn_render_u64(ctx->r, "packets_out", t.tx);
+	mpn_render_u64(ctx->r, "packets_dropped", t.dropped);
+	mpn_render_u64(ctx->r, "packets_rewritten", t.rewritten);
+	mpn_render_u64(ctx->r, "packets_non_tcp", t.non_tcp);
+	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_section_begin(ctx->r, "mptcp_options");
+	for (s = 0; s < 16; s++) {
+		const char *n = mpn_mptcp_subtype_name((uint8_t)s);
+
+		if (t.mptcp_options[s] > 0 || s <= 8)
+			mpn_render_u64(ctx->r, n, t.mptcp_options[s]);
+	}
+	mpn_render_section_end(ctx->r);
+	return 0;
+}
+
+/* `show asp drop`, extended: what was dropped, rewritten, flagged, or would have been. */
+static int
+cmd_show_drops(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_worker_stats t;
+	unsigned int r;
+
+	(void)argc;
+	(void)argv;
+	mpn_app_total_counters(&t);
+	mpn_render_table_begin(ctx->r, "reasons", "reason", "dropped", "rewritten", "alerted",
+		"monitored", NULL);
+	for (r = 1; r < MPN_REASON_MAX; r++) {
+		if (t.drops[r] == 0 && t.rewrites[r] == 0 && t.alerts[r] == 0 &&
+				t.monitored[r] == 0)
+			continue;
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_str(ctx->r, mpn_reason_name(r));
+		mpn_render_cell_u64(ctx->r, t.drops[r]);
+		mpn_render_cell_u64(ctx->r, t.rewrites[r]);
+		mpn_render_cell_u64(ctx->r, t.alerts[r]);
+		mpn_render_cell_u64(ctx->r, t.monitored[r]);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static void
+render_tcp_map(struct mpn_render *r, const struct mpn_tcp_map *m)
+{
+	static const char *const subtypes[16] = {
+		"mp-capable", "mp-join", "dss", "add-addr", "remove-addr", "mp-prio", "mp-fail",
+		"mp-fastclose", "mp-tcprst", NULL, NULL, NULL, NULL, NULL, NULL, "private",
+	};
+	char ranges[512] = "";
+	size_t used = 0;
+	unsigned int k, s;
+
+	/* The option actions as ASA-style ranges: "6-7 clear, 9-29 clear, 30 allow, ..." */
+	for (k = 6; k < 256 && used < sizeof(ranges); k++) {
+		unsigned int e = k;
+
+		if (k == 8)
+			continue;
+		while (e + 1 < 256 && e + 1 != 8 && m->option_action[e + 1] == m->option_action[k])
+			e++;
+		if (e == k)
+			used += snprintf(ranges + used, sizeof(ranges) - used, "%s%u %s",
+				used ? ", " : "", k, mpn_action_name(m->option_action[k]));
+		else
+			used += snprintf(ranges + used, sizeof(ranges) - used, "%s%u-%u %s",
+				used ? ", " : "", k, e, mpn_action_name(m->option_action[k]));
+		k = e;
+	}
+	mpn_render_section_begin(r, m->name);
+	mpn_render_str(r, "tcp-options range", ranges);
+	mpn_render_str(r, "selective-ack", mpn_action_name(m->option_action[4]));
+	mpn_render_str(r, "timestamp", mpn_action_name(m->option_action[8]));
+	mpn_render_str(r, "window-scale", mpn_action_name(m->option_action[3]));
+	mpn_render_str(r, "syn-data", mpn_action_name(m->syn_data));
+	mpn_render_str(r, "synack-data", mpn_action_name(m->synack_data));
+	mpn_render_str(r, "reserved-bits", mpn_action_name(m->reserved_bits));
+	mpn_render_str(r, "urgent-flag", mpn_action_name(m->urgent_flag));
+	mpn_render_bool(r, "checksum-verification", m->checksum_verification);
+	mpn_render_str(r, "exceed-mss", mpn_action_name(m->exceed_mss));
+	mpn_render_str(r, "invalid-ack", mpn_action_name(m->invalid_ack));
+	mpn_render_str(r, "seq-past-window", mpn_action_name(m->seq_past_window));
+	mpn_render_str(r, "window-variation", mpn_action_name(m->window_variation));
+	mpn_render_bool(r, "ttl-evasion-protection", m->ttl_evasion_protection);
+	mpn_render_u64(r, "mss-clamp", m->mss_clamp);
+	mpn_render_section_begin(r, "mptcp");
+	mpn_render_str(r, "mode", mpn_mptcp_mode_name(m->mptcp.mode));
+	mpn_render_str(r, "join", mpn_join_policy_name(m->mptcp.join));
+	mpn_render_u64(r, "subflow-limit", m->mptcp.subflow_limit);
+	mpn_render_str(r, "malformed", mpn_action_name(m->mptcp.malformed));
+	for (s = 0; s < 16; s++)
+		if (subtypes[s] != NULL)
+			mpn_render_str(r, subtypes[s], mpn_action_name(m->mptcp.subtype_action[s]));
+	mpn_render_str(r, "unknown", mpn_action_name(m->mptcp.subtype_action[9]));
+	mpn_render_bool(r, "addresses-restricted", m->mptcp.add_addr.restricted);
+	mpn_render_section_end(r);
+	mpn_render_section_end(r);
+}
+
+static int
+cmd_show_tcp_map(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_policy *p = mpn_policy_slot_get(&mpn_app.policy);
+	unsigned int i;
+	int idx;
+
+	/*
+	 * The main lcore is not an RCU reader: a reload runs on this same
+	 * thread, so the policy cannot be freed while this handler reads it.
+	 */
+	if (argc == 1) {
+		idx = mpn_policy_tcp_map_index(p, argv[0]);
+		if (idx < 0)
+			return mpn_cli_error(ctx, "no tcp-map named '%s'", argv[0]);
+		render_tcp_map(ctx->r, &p->tcp_maps[idx]);
+		return 0;
+	}
+	for (i = 0; i < p->n_tcp_maps; i++)
+		render_tcp_map(ctx->r, &p->tcp_maps[i]);
+	return 0;
+}
+
+static const char *
+dir_name(enum mpn_dir_match d)
+{
+	return d == MPN_DIR_MATCH_IN2OUT ? "inside-outside" :
+		d == MPN_DIR_MATCH_OUT2IN ? "outside-inside" : "any";
+}
+
+static int
+cmd_show_policy(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_policy *p = mpn_policy_slot_get(&mpn_app.policy);
+	unsigned int i, j;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_str(ctx->r, "service-policy global",
+		p->global_policy_map >= 0 ? p->policy_maps[p->global_policy_map].name : "(none)");
+	mpn_render_u64(ctx->r, "generation", mpn_app.policy.generation);
+	mpn_render_table_begin(ctx->r, "bindings", "link", "direction", "policy-map", NULL);
+	for (i = 0; i < p->n_bindings; i++) {
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_str(ctx->r, mpn_app.cfg.links[p->bindings[i].link].name);
+		mpn_render_cell_str(ctx->r, dir_name(p->bindings[i].dir));
+		mpn_render_cell_str(ctx->r, p->policy_maps[p->bindings[i].policy_map_idx].name);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	mpn_render_table_begin(ctx->r, "rules", "policy-map", "order", "class", "tcp-map",
+		"inspect", "tcp-state-bypass", "monitor", NULL);
+	for (i = 0; i < p->n_policy_maps; i++) {
+		for (j = 0; j < p->policy_maps[i].n_rules; j++) {
+			const struct mpn_policy_rule *r = &p->policy_maps[i].rules[j];
+
+			mpn_render_row_begin(ctx->r);
+			mpn_render_cell_str(ctx->r, p->policy_maps[i].name);
+			mpn_render_cell_u64(ctx->r, j + 1);
+			mpn_render_cell_str(ctx->r, p->classes[r->class_idx].name);
+			mpn_render_cell_str(ctx->r, p->tcp_maps[r->tcp_map_idx].name);
+			mpn_render_cell_bool(ctx->r, r->inspect);
+			mpn_render_cell_bool(ctx->r, r->tcp_state_bypass);
+			mpn_render_cell_bool(ctx->r, r->monitor);
+			mpn_render_row_end(ctx->r);
+		}
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static int
+cmd_show_config(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_config *c = &mpn_app.cfg;
+	char mode[8];
+
+	(void)argc;
+	(void)argv;
+	mpn_render_str(ctx->r, "file", c->path);
+	mpn_render_section_begin(ctx->r, "dataplane");
+	mpn_render_u64(ctx->r, "workers", c->dataplane.workers);
+	mpn_render_u64(ctx->r, "burst", c->dataplane.burst);
+	mpn_render_u64(ctx->r, "rx_desc", c->dataplane.rx_desc);
+	mpn_render_u64(ctx->r, "tx_desc", c->dataplane.tx_desc);
+	mpn_render_u64(ctx->r, "mbufs", c->dataplane.mbufs);
+	mpn_render_u64(ctx->r, "mbuf_cache", c->dataplane.mbuf_cache);
+	mpn_render_section_end(ctx->r);
+	mpn_render_section_begin(ctx->r, "control");
+	mpn_render_str(ctx->r, "socket", c->control.socket);
+	snprintf(mode, sizeof(mode), "%04o", c->control.mode);
+	mpn_render_str(ctx->r, "mode", mode);
+	mpn_render_str(ctx->r, "group", c->control.group);
+	mpn_render_section_end(ctx->r);
+	mpn_render_u64(ctx->r, "ports", c->n_ports);
+	mpn_render_u64(ctx->r, "links", c->n_links);
+	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_str(ctx->r, "last_reload_error", mpn_app.last_reload_error);
+	return 0;
+}
+
+static int
+cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	for (i = 0; i < mpn_app.n_workers; i++)
+		memcpy(&mpn_app.baseline[i], &mpn_app.stats[i], sizeof(mpn_app.stats[i]));
+	mpn_render_str(ctx->r, "result", "counters cleared");
+	return 0;
+}
+
+static int
+cmd_reload(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	char msg[600];
+
+	(void)argc;
+	(void)argv;
+	if (mpn_app_reload(msg, sizeof(msg)) != 0)
+		return mpn_cli_error(ctx, "%s", msg);
+	mpn_render_str(ctx->r, "result", msg);
+	mpn_render_u64(ctx->r, "generation", mpn_app.policy.generation);
+	return 0;
+}
+
+static int
+cmd_set_log_level(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	static const char *const names[] = {
+		NULL, "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug",
+	};
+	unsigned int l;
+
+	(void)argc;
+	for (l = 1; l < RTE_DIM(names); l++) {
+		if (strcmp(argv[0], names[l]) == 0) {
+			rte_log_set_global_level(l);
+			mpn_render_str(ctx->r, "log-level", names[l]);
+			return 0;
+		}
+	}
+	return mpn_cli_error(ctx, "unknown level '%s': use emergency, alert, critical, error, "
+		"warning, notice, info or debug", argv[0]);
+}
+
+/*
+ * trace N arms the workers for the next N packets, in total; `show trace`
+ * prints what they recorded. (Replies are synchronous: the socket must keep
+ * serving other clients while the packets come.)
+ */
+static int
+cmd_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	uint64_t n;
+	unsigned int w;
+
+	(void)argc;
+	if (mpn_cli_parse_u64(argv[0], 10, MPN_TRACE_MAX, &n) != 0 || n == 0)
+		return mpn_cli_error(ctx, "trace N: N is 1 to %d", MPN_TRACE_MAX);
+	for (w = 0; w < mpn_app.n_workers; w++)
+		__atomic_store_n(&mpn_app.workers[w].pipeline.trace_remaining, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&mpn_app.trace_next, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&mpn_app.trace_armed, (uint32_t)n, __ATOMIC_RELEASE);
+	/* Each worker may see up to N; the shared slot counter keeps the total at N. */
+	for (w = 0; w < mpn_app.n_workers; w++)
+		__atomic_store_n(&mpn_app.workers[w].pipeline.trace_remaining, (uint32_t)n,
+			__ATOMIC_RELEASE);
+	mpn_render_u64(ctx->r, "armed", n);
+	mpn_render_str(ctx->r, "result", "tracing; read it with 'show trace'");
+	return 0;
+}
+
+static int
+cmd_show_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	uint32_t n = __atomic_load_n(&mpn_app.trace_next, __ATOMIC_ACQUIRE);
+	uint32_t armed = __atomic_load_n(&mpn_app.trace_armed, __ATOMIC_ACQUIRE);
+	uint32_t i;
+
+	(void)argc;
+	(void)argv;
+	if (n > armed)
+		n = armed;
+	mpn_render_u64(ctx->r, "armed", armed);
+	mpn_render_u64(ctx->r, "captured", n);
+	mpn_render_table_begin(ctx->r, "packets", "n", "packet", NULL);
+	for (i = 0; i < n; i++) {
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i + 1);
+		mpn_render_cell_str(ctx->r, mpn_app.trace[i].line);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static const struct mpn_cli_command commands[] = {
+	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
+	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
+	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },
+	{ "show workers", "", 0, 0, cmd_show_workers, "per-worker counters", NULL },
+	{ "show stats", "", 0, 0, cmd_show_stats, "packet totals and MPTCP options seen", NULL },
+	{ "show drops", "", 0, 0, cmd_show_drops,
+		"drops, rewrites, alerts and monitored events by reason (show asp drop)", NULL },
+	{ "show tcp-map", "[NAME]", 0, 1, cmd_show_tcp_map, "tcp-map knobs", NULL },
+	{ "show policy", "", 0, 0, cmd_show_policy, "service-policy, policy-maps and classes", NULL },
+	{ "show config", "", 0, 0, cmd_show_config, "the running configuration", NULL },
+	{ "show trace", "", 0, 0, cmd_show_trace, "packets recorded by the last 'trace N'", NULL },
+	{ "clear counters", "", 0, 0, cmd_clear_counters, "zero every counter shown", NULL },
+	{ "reload", "", 0, 0, cmd_reload,
+		"re-read the config file; keep the running policy if it has an error", NULL },
+	{ "set log-level", "LEVEL", 1, 1, cmd_set_log_level,
+		"emergency|alert|critical|error|warning|notice|info|debug", NULL },
+	{ "trace", "N", 1, 1, cmd_trace, "record the next N packets with verdict and changes",
+		NULL },
+};
+
+int
+mpn_control_register(void)
+{
+	return mpn_cli_register_all(commands, RTE_DIM(commands));
+}

@@ -1,0 +1,727 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "conn.h"
+#include "mptcp_crypto.h"
+
+/* Slot states (mpn_conn_subflow.used, mpn_conn_addr.used). */
+#define SLOT_FREE 0
+#define SLOT_VALID 1
+#define SLOT_WRITING 2
+
+/* Bound on CAS retries: contention on one record is a handful of workers. */
+#define CAS_TRIES 64
+
+struct mpn_conn_table {
+	struct rte_hash *h;
+	struct rte_ring *free;         /* free records (pointers), MP/MC */
+	struct rte_rcu_qsbr *v;
+	struct mpn_conn *pool;
+	const struct mpn_conn **scratch; /* for foreach */
+	uint32_t n;
+	uint32_t max_threads;
+	uint64_t serial;               /* atomic */
+	uint32_t live;                 /* atomic */
+};
+
+/*
+ * Called by the hash's RCU defer queue once no worker can still hold a
+ * pointer obtained through the deleted token. A record has one hash entry
+ * per token, so it goes back to the pool with the last one.
+ */
+static void
+conn_free_key_data(void *p, void *key_data)
+{
+	struct mpn_conn_table *ct = p;
+	struct mpn_conn *c = key_data;
+
+	if (__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
+	rte_ring_enqueue(ct->free, c);
+}
+
+struct mpn_conn_table *
+mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads, int socket)
+{
+	struct rte_hash_parameters hp;
+	struct rte_hash_rcu_config rcfg;
+	struct mpn_conn_table *ct;
+	char nm[RTE_HASH_NAMESIZE];
+	size_t sz;
+	uint32_t i;
+
+	if (name == NULL || max_conns == 0 || max_threads == 0 ||
+			max_conns > RTE_HASH_ENTRIES_MAX / 4) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	ct = rte_zmalloc_socket("mpn_conn_table", sizeof(*ct), RTE_CACHE_LINE_SIZE, socket);
+	if (ct == NULL)
+		goto nomem;
+	ct->n = max_conns;
+	ct->max_threads = max_threads;
+	ct->pool = rte_zmalloc_socket("mpn_conn_pool", (size_t)max_conns * sizeof(*ct->pool),
+		RTE_CACHE_LINE_SIZE, socket);
+	ct->scratch = rte_zmalloc_socket("mpn_conn_scratch",
+		(size_t)max_conns * sizeof(*ct->scratch), RTE_CACHE_LINE_SIZE, socket);
+	if (ct->pool == NULL || ct->scratch == NULL)
+		goto nomem;
+
+	snprintf(nm, sizeof(nm), "%s_free", name);
+	ct->free = rte_ring_create(nm, rte_align32pow2(max_conns + 1), socket, 0);
+	if (ct->free == NULL)
+		goto fail;
+	for (i = 0; i < max_conns; i++)
+		rte_ring_enqueue(ct->free, &ct->pool[i]);
+
+	sz = rte_rcu_qsbr_get_memsize(max_threads);
+	ct->v = rte_zmalloc_socket("mpn_conn_rcu", sz, RTE_CACHE_LINE_SIZE, socket);
+	if (ct->v == NULL)
+		goto nomem;
+	if (rte_rcu_qsbr_init(ct->v, max_threads) != 0)
+		goto fail;
+
+	/*
+	 * Two tokens per connection. The cuckoo table rounds its buckets up
+	 * to a power of two; without extendable buckets an insert can fail
+	 * before the table is full, which is counted, never fatal.
+	 */
+	memset(&hp, 0, sizeof(hp));
+	snprintf(nm, sizeof(nm), "%s_tok", name);
+	hp.name = nm;
+	hp.entries = RTE_MAX(2 * max_conns, 16u);
+	hp.key_len = sizeof(uint32_t);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = socket;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
+		RTE_HASH_EXTRA_FLAGS_MULTI_WRITER_ADD;
+	ct->h = rte_hash_create(&hp);
+	if (ct->h == NULL)
+		goto fail;
+
+	memset(&rcfg, 0, sizeof(rcfg));
+	rcfg.v = ct->v;
+	rcfg.mode = RTE_HASH_QSBR_MODE_DQ;
+	rcfg.dq_size = 0;               /* default: the hash's entries */
+	rcfg.trigger_reclaim_limit = 0; /* try to reclaim at every delete */
+	rcfg.max_reclaim_size = 0;      /* default */
+	rcfg.key_data_ptr = ct;
+	rcfg.free_key_data_func = conn_free_key_data;
+	if (rte_hash_rcu_qsbr_add(ct->h, &rcfg) != 0)
+		goto fail;
+	return ct;
+
+nomem:
+	rte_errno = ENOMEM;
+fail:
+	i = rte_errno;
+	mpn_conn_table_free(ct);
+	rte_errno = (int)i;
+	return NULL;
+}
+
+void
+mpn_conn_table_free(struct mpn_conn_table *ct)
+{
+	if (ct == NULL)
+		return;
+	rte_hash_free(ct->h);
+	rte_ring_free(ct->free);
+	rte_free(ct->v);
+	rte_free(ct->scratch);
+	rte_free(ct->pool);
+	rte_free(ct);
+}
+
+int
+mpn_conn_table_register(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct == NULL || thread_id >= ct->max_threads)
+		return -EINVAL;
+	if (rte_rcu_qsbr_thread_register(ct->v, thread_id) != 0)
+		return -EINVAL;
+	rte_rcu_qsbr_thread_online(ct->v, thread_id);
+	return 0;
+}
+
+void
+mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct == NULL || thread_id >= ct->max_threads)
+		return;
+	rte_rcu_qsbr_thread_offline(ct->v, thread_id);
+	rte_rcu_qsbr_thread_unregister(ct->v, thread_id);
+}
+
+void
+mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	rte_rcu_qsbr_quiescent(ct->v, thread_id);
+}
+
+struct rte_rcu_qsbr *
+mpn_conn_table_rcu(struct mpn_conn_table *ct)
+{
+	return ct->v;
+}
+
+struct mpn_conn *
+mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(ct->h, &token, &data) < 0)
+		return NULL;
+	return data;
+}
+
+/* Write the fixed part of a subflow slot the caller owns (used == WRITING). */
+static void
+slot_write(struct mpn_conn_subflow *s, uint64_t serial, uint8_t role, bool init_is_a,
+	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
+	uint8_t tcp_state)
+{
+	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+	size_t alen = family == 6 ? 16 : 4;
+
+	__atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	s->role = role;
+	s->family = family;
+	s->init_is_a = init_is_a;
+	memset(s->src, 0, sizeof(s->src));
+	memset(s->dst, 0, sizeof(s->dst));
+	memcpy(s->src, src, alen);
+	memcpy(s->dst, dst, alen);
+	s->sport = sport;
+	s->dport = dport;
+	s->serial = serial;
+	__atomic_store_n(&s->tcp_state, tcp_state, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->join_state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pkts, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->bytes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->drops, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->used, SLOT_VALID, __ATOMIC_RELEASE);
+}
+
+struct mpn_conn *
+mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *err)
+{
+	struct mpn_conn *c;
+	uint64_t idsn_a, idsn_b;
+	uint32_t tok_a, tok_b;
+	bool want_a, want_b;
+	void *obj;
+	int rc;
+
+	if (mpn_mptcp_key_token(in->version, in->key_a, &tok_a, &idsn_a) != 0 ||
+			mpn_mptcp_key_token(in->version, in->key_b, &tok_b, &idsn_b) != 0) {
+		*err = -EIO;
+		return NULL;
+	}
+	/*
+	 * Tokens are unique per host (RFC 8684 §3.2), not across the hosts
+	 * behind one middle box: a token another connection holds is left to
+	 * it, and this connection is reachable by its other token only.
+	 */
+	want_b = mpn_conn_lookup(ct, tok_b) == NULL;
+	want_a = tok_a != tok_b && mpn_conn_lookup(ct, tok_a) == NULL;
+	if (!want_a && !want_b) {
+		*err = -EEXIST;
+		return NULL;
+	}
+	if (rte_ring_dequeue(ct->free, &obj) != 0) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	c = obj;
+	/* Nobody can see the record: it came back from the pool after a grace period. */
+	memset(c, 0, sizeof(*c));
+	c->serial = __atomic_fetch_add(&ct->serial, 1, __ATOMIC_RELAXED);
+	c->created = in->now;
+	c->version = in->version;
+	c->flags_a = in->flags_a;
+	c->flags_b = in->flags_b;
+	c->decision = in->decision;
+	c->key_a = in->key_a;
+	c->key_b = in->key_b;
+	c->idsn_a = idsn_a;
+	c->idsn_b = idsn_b;
+	c->token_a = tok_a;
+	c->token_b = tok_b;
+	c->refs = 1;
+	c->sf_serial = 1;
+	c->sf[0].used = SLOT_WRITING;
+	slot_write(&c->sf[0], 0,
+		MPN_ROLE_INITIAL, true, in->family, in->src, in->dst, in->sport, in->dport,
+		in->tcp_state);
+	c->free_refs = (uint32_t)want_a + (uint32_t)want_b;
+	c->live = 1;
+
+	/* Publication: the record is complete before the first insert. */
+	if (want_b) {
+		rc = rte_hash_add_key_data(ct->h, &tok_b, c);
+		if (rc < 0) {
+			want_b = false;
+			c->free_refs--;
+		}
+	}
+	if (want_a) {
+		rc = rte_hash_add_key_data(ct->h, &tok_a, c);
+		if (rc < 0) {
+			want_a = false;
+			__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_RELAXED);
+		}
+	}
+	c->token_a_in = want_a;
+	c->token_b_in = want_b;
+	c->n_tokens = (uint8_t)(want_a + want_b);
+	if (!want_a && !want_b) {
+		c->live = 0;
+		rte_ring_enqueue(ct->free, c);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	__atomic_add_fetch(&ct->live, 1, __ATOMIC_RELAXED);
+	*err = 0;
+	return c;
+}
+
+int
+mpn_conn_subflow_claim(struct mpn_conn *c, unsigned int limit, uint8_t role, bool init_is_a,
+	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
+	uint8_t tcp_state)
+{
+	unsigned int max = MPN_CONN_MAX_SUBFLOWS, tries, i;
+	uint32_t n;
+
+	if (limit != 0 && limit < max)
+		max = limit;
+	/* Take a reference, unless the connection is dying (refs 0) or full. */
+	for (tries = 0; tries < CAS_TRIES; tries++) {
+		n = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
+		if (n == 0)
+			return -ENOENT;
+		if (n >= max)
+			return -ENOSPC;
+		if (__atomic_compare_exchange_n(&c->refs, &n, n + 1, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE))
+			break;
+	}
+	if (tries == CAS_TRIES)
+		return -ENOSPC;
+	/* refs <= MPN_CONN_MAX_SUBFLOWS, so a free slot exists. */
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		uint32_t exp = SLOT_FREE;
+
+		if (__atomic_compare_exchange_n(&c->sf[i].used, &exp, SLOT_WRITING, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			slot_write(&c->sf[i], __atomic_fetch_add(&c->sf_serial, 1, __ATOMIC_RELAXED),
+				role, init_is_a, family, src, dst, sport, dport, tcp_state);
+			return (int)i;
+		}
+	}
+	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	return -ENOSPC;
+}
+
+bool
+mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot)
+{
+	struct mpn_conn_subflow *s;
+	uint32_t seq;
+
+	if (c == NULL)
+		return false;
+	if (slot >= 0 && slot < MPN_CONN_MAX_SUBFLOWS) {
+		s = &c->sf[slot];
+		__atomic_store_n(&s->used, SLOT_WRITING, __ATOMIC_RELAXED);
+		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->used, SLOT_FREE, __ATOMIC_RELEASE);
+	}
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return false;
+	/*
+	 * Last subflow gone: unpublish. Workers that looked the record up
+	 * before this point keep using it safely until their next quiescent
+	 * report; the defer queue returns it to the pool after that.
+	 */
+	if (c->token_b_in)
+		rte_hash_del_key(ct->h, &c->token_b);
+	if (c->token_a_in)
+		rte_hash_del_key(ct->h, &c->token_a);
+	__atomic_sub_fetch(&ct->live, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+void
+mpn_conn_close(struct mpn_conn *c, enum mpn_conn_close why)
+{
+	uint32_t exp = MPN_CONN_OPEN;
+
+	__atomic_compare_exchange_n(&c->closed, &exp, (uint32_t)why, false, __ATOMIC_RELEASE,
+		__ATOMIC_RELAXED);
+}
+
+bool
+mpn_conn_is_closed(const struct mpn_conn *c)
+{
+	return __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) != MPN_CONN_OPEN;
+}
+
+/* Write an address slot the caller owns (used == WRITING), then publish it. */
+static void
+addr_write(struct mpn_conn_addr *a, uint64_t serial, uint8_t side, uint8_t id, uint8_t family,
+	const uint8_t *addr, bool has_port, uint16_t port, uint8_t hmac)
+{
+	uint32_t seq = __atomic_load_n(&a->seq, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&a->seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	a->side = side;
+	a->id = id;
+	a->family = family;
+	a->has_port = has_port;
+	a->port = port;
+	a->hmac = hmac;
+	a->serial = serial;
+	memset(a->addr, 0, sizeof(a->addr));
+	memcpy(a->addr, addr, family == 6 ? 16 : 4);
+	__atomic_store_n(&a->seq, seq + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->used, SLOT_VALID, __ATOMIC_RELEASE);
+}
+
+int
+mpn_conn_addr_add(struct mpn_conn *c, uint8_t side, uint8_t id, uint8_t family,
+	const uint8_t *addr, bool has_port, uint16_t port, uint8_t hmac)
+{
+	uint64_t serial = __atomic_fetch_add(&c->addaddr, 1, __ATOMIC_RELAXED);
+	unsigned int i;
+
+	/* Same side and id: the address replaces the old one. */
+	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++) {
+		struct mpn_conn_addr *a = &c->addr[i];
+		uint32_t exp = SLOT_VALID;
+
+		if (__atomic_load_n(&a->used, __ATOMIC_ACQUIRE) != SLOT_VALID ||
+				a->side != side || a->id != id)
+			continue;
+		if (__atomic_compare_exchange_n(&a->used, &exp, SLOT_WRITING, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			addr_write(a, serial, side, id, family, addr, has_port, port, hmac);
+			return 0;
+		}
+	}
+	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++) {
+		uint32_t exp = SLOT_FREE;
+
+		if (__atomic_compare_exchange_n(&c->addr[i].used, &exp, SLOT_WRITING, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			addr_write(&c->addr[i], serial, side, id, family, addr, has_port, port, hmac);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+unsigned int
+mpn_conn_addr_remove(struct mpn_conn *c, uint8_t side, uint8_t id)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++) {
+		struct mpn_conn_addr *a = &c->addr[i];
+		uint32_t exp = SLOT_VALID, seq;
+
+		if (__atomic_load_n(&a->used, __ATOMIC_ACQUIRE) != SLOT_VALID ||
+				a->side != side || a->id != id)
+			continue;
+		if (!__atomic_compare_exchange_n(&a->used, &exp, SLOT_WRITING, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		seq = __atomic_load_n(&a->seq, __ATOMIC_RELAXED);
+		__atomic_store_n(&a->seq, seq + 2, __ATOMIC_RELEASE);
+		__atomic_store_n(&a->used, SLOT_FREE, __ATOMIC_RELEASE);
+		n++;
+	}
+	return n;
+}
+
+uint32_t
+mpn_conn_table_count(const struct mpn_conn_table *ct)
+{
+	return __atomic_load_n(&ct->live, __ATOMIC_RELAXED);
+}
+
+uint32_t
+mpn_conn_table_capacity(const struct mpn_conn_table *ct)
+{
+	return ct->n;
+}
+
+uint32_t
+mpn_conn_table_pool_free(const struct mpn_conn_table *ct)
+{
+	return rte_ring_count(ct->free);
+}
+
+static int
+cmp_serial(const void *x, const void *y)
+{
+	const struct mpn_conn *a = *(const struct mpn_conn *const *)x;
+	const struct mpn_conn *b = *(const struct mpn_conn *const *)y;
+
+	return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+unsigned int
+mpn_conn_table_foreach(struct mpn_conn_table *ct,
+	void (*cb)(const struct mpn_conn *c, void *arg), void *arg)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ct->n; i++) {
+		const struct mpn_conn *c = &ct->pool[i];
+
+		if (__atomic_load_n(&c->live, __ATOMIC_ACQUIRE) == 0 ||
+				__atomic_load_n(&c->refs, __ATOMIC_ACQUIRE) == 0)
+			continue;
+		ct->scratch[n++] = c;
+	}
+	qsort(ct->scratch, n, sizeof(ct->scratch[0]), cmp_serial);
+	for (i = 0; i < n; i++)
+		cb(ct->scratch[i], arg);
+	return n;
+}
+
+/* "10.0.1.1:5000" or "[2001:db8::1]:5000". */
+static void
+fmt_endpoint(char *buf, size_t n, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (family == 6) {
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+		snprintf(buf, n, "[%s]:%u", a, port);
+	} else {
+		inet_ntop(AF_INET, addr, a, sizeof(a));
+		snprintf(buf, n, "%s:%u", a, port);
+	}
+}
+
+/* Consistent copy of a slot, or false if it is free or changing. */
+static bool
+slot_read(const struct mpn_conn_subflow *s, struct mpn_conn_subflow *out)
+{
+	uint32_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+
+	if ((s1 & 1) || __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) != SLOT_VALID)
+		return false;
+	memcpy(out, s, sizeof(*out));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == s1;
+}
+
+static bool
+addr_read(const struct mpn_conn_addr *a, struct mpn_conn_addr *out)
+{
+	uint32_t s1 = __atomic_load_n(&a->seq, __ATOMIC_ACQUIRE);
+
+	if ((s1 & 1) || __atomic_load_n(&a->used, __ATOMIC_ACQUIRE) != SLOT_VALID)
+		return false;
+	memcpy(out, a, sizeof(*out));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&a->seq, __ATOMIC_RELAXED) == s1;
+}
+
+static const char *
+addr_hmac_name(uint8_t h)
+{
+	switch (h) {
+	case MPN_ADDR_HMAC_OK: return "ok";
+	case MPN_ADDR_HMAC_LEFTMOST: return "ok-leftmost";
+	case MPN_ADDR_HMAC_BAD: return "bad";
+	default: return "unchecked";
+	}
+}
+
+/* "AH", "ACH", ...: the MP_CAPABLE flag letters (RFC 8684 §3.1). */
+static void
+fmt_flags(char *buf, uint8_t f)
+{
+	char *p = buf;
+
+	if (f & 0x80)
+		*p++ = 'A';
+	if (f & 0x40)
+		*p++ = 'B';
+	if (f & 0x20)
+		*p++ = 'C';
+	if (f & 0x01)
+		*p++ = 'H';
+	*p = '\0';
+}
+
+static uint64_t
+ld64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void
+mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
+{
+	struct mpn_conn_subflow sfs[MPN_CONN_MAX_SUBFLOWS];
+	struct mpn_conn_addr as[MPN_CONN_MAX_ADDRS];
+	unsigned int i, k, n_sf = 0, n_a = 0;
+	char buf[64], e1[64], e2[64], tuple[2 * 64 + 4];
+
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
+		if (slot_read(&c->sf[i], &sfs[n_sf]))
+			n_sf++;
+	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++)
+		if (addr_read(&c->addr[i], &as[n_a]))
+			n_a++;
+	/* Creation order, for byte-identical reports: insertion sorts of <= 8. */
+	for (i = 1; i < n_sf; i++)
+		for (k = i; k > 0 && sfs[k - 1].serial > sfs[k].serial; k--) {
+			struct mpn_conn_subflow t = sfs[k];
+
+			sfs[k] = sfs[k - 1];
+			sfs[k - 1] = t;
+		}
+	for (i = 1; i < n_a; i++)
+		for (k = i; k > 0 && as[k - 1].serial > as[k].serial; k--) {
+			struct mpn_conn_addr t = as[k];
+
+			as[k] = as[k - 1];
+			as[k - 1] = t;
+		}
+
+	mpn_json_object_begin(j, key);
+	snprintf(buf, sizeof(buf), "0x%08" PRIx32, c->token_a);
+	mpn_json_str(j, "token_a", buf);
+	snprintf(buf, sizeof(buf), "0x%08" PRIx32, c->token_b);
+	mpn_json_str(j, "token_b", buf);
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_a);
+	mpn_json_str(j, "key_a", buf);
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_b);
+	mpn_json_str(j, "key_b", buf);
+	mpn_json_u64(j, "idsn_a", c->idsn_a);
+	mpn_json_u64(j, "idsn_b", c->idsn_b);
+	mpn_json_u64(j, "version", c->version);
+	fmt_flags(buf, (uint8_t)(c->flags_a | c->flags_b));
+	mpn_json_str(j, "flags", buf);
+	snprintf(buf, sizeof(buf), "0x%02x", c->flags_a);
+	mpn_json_str(j, "flags_a", buf);
+	snprintf(buf, sizeof(buf), "0x%02x", c->flags_b);
+	mpn_json_str(j, "flags_b", buf);
+	mpn_json_str(j, "decision", mpn_flow_decision_name(c->decision));
+	mpn_json_str(j, "state", mpn_conn_state_name(c));
+
+	mpn_json_array_begin(j, "subflows");
+	for (i = 0; i < n_sf; i++) {
+		const struct mpn_conn_subflow *s = &sfs[i];
+
+		mpn_json_object_begin(j, NULL);
+		fmt_endpoint(e1, sizeof(e1), s->family, s->src, s->sport);
+		fmt_endpoint(e2, sizeof(e2), s->family, s->dst, s->dport);
+		snprintf(tuple, sizeof(tuple), "%s > %s", e1, e2);
+		mpn_json_str(j, "tuple", tuple);
+		mpn_json_str(j, "role", mpn_flow_role_name(s->role));
+		mpn_json_str(j, "initiator", s->init_is_a ? "a" : "b");
+		mpn_json_str(j, "state", mpn_tcp_state_name(s->tcp_state));
+		if (s->role == MPN_ROLE_JOIN)
+			mpn_json_str(j, "join", mpn_join_state_name(s->join_state));
+		mpn_json_u64(j, "pkts", s->pkts);
+		mpn_json_u64(j, "bytes", s->bytes);
+		mpn_json_u64(j, "drops", s->drops);
+		mpn_json_object_end(j);
+	}
+	mpn_json_array_end(j);
+
+	mpn_json_array_begin(j, "add_addr");
+	for (i = 0; i < n_a; i++) {
+		const struct mpn_conn_addr *a = &as[i];
+		char ip[INET6_ADDRSTRLEN];
+
+		mpn_json_object_begin(j, NULL);
+		mpn_json_u64(j, "id", a->id);
+		inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->addr, ip, sizeof(ip));
+		mpn_json_str(j, "addr", ip);
+		if (a->has_port)
+			mpn_json_u64(j, "port", a->port);
+		mpn_json_str(j, "from", a->side == 0 ? "a" : "b");
+		mpn_json_str(j, "hmac", addr_hmac_name(a->hmac));
+		mpn_json_object_end(j);
+	}
+	mpn_json_array_end(j);
+
+	mpn_json_object_begin(j, "verdicts");
+	mpn_json_u64(j, "pkts", ld64(&c->pkts));
+	mpn_json_u64(j, "bytes", ld64(&c->bytes));
+	mpn_json_u64(j, "drops", ld64(&c->drops));
+	mpn_json_u64(j, "cleared", ld64(&c->cleared));
+	mpn_json_u64(j, "joins_ok", ld64(&c->joins_ok));
+	mpn_json_u64(j, "joins_bad_hmac", ld64(&c->joins_bad));
+	mpn_json_u64(j, "joins_refused", ld64(&c->joins_refused));
+	mpn_json_u64(j, "joins_limit", ld64(&c->joins_limit));
+	mpn_json_u64(j, "add_addr", ld64(&c->addaddr));
+	mpn_json_u64(j, "add_addr_denied", ld64(&c->addaddr_denied));
+	mpn_json_u64(j, "remove_addr", ld64(&c->rmaddr));
+	mpn_json_object_end(j);
+	mpn_json_object_end(j);
+}
+
+bool
+mpn_conn_subflow_read(const struct mpn_conn *c, unsigned int i, struct mpn_conn_subflow *out)
+{
+	if (i >= MPN_CONN_MAX_SUBFLOWS)
+		return false;
+	return slot_read(&c->sf[i], out);
+}
+
+bool
+mpn_conn_addr_read(const struct mpn_conn *c, unsigned int i, struct mpn_conn_addr *out)
+{
+	if (i >= MPN_CONN_MAX_ADDRS)
+		return false;
+	return addr_read(&c->addr[i], out);
+}
+
+void
+mpn_conn_endpoint_str(char *buf, size_t n, uint8_t family, const uint8_t *addr, uint16_t port)
+{
+	fmt_endpoint(buf, n, family, addr, port);
+}
+
+const char *
+mpn_conn_addr_hmac_name(uint8_t h)
+{
+	return addr_hmac_name(h);
+}
+
+const char *
+mpn_conn_state_name(const struct mpn_conn *c)
+{
+	uint32_t why = __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE);
+
+	if (why == MPN_CONN_OPEN)
+		return "open";
+	return why == MPN_CONN_CLOSED_FASTCLOSE ? "fastclosed" : "closed";
+}

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include "conn.h"
+#include "flow.h"
+
+/* Eviction lists, in the order they are raided when the table is full. */
+#define LIST_CLOSED 0
+#define LIST_EMBRYONIC 1
+#define N_LISTS 2
+#define LIST_NONE 0xff
+#define NIL UINT32_MAX
+
+struct mpn_flow_table {
+	struct rte_hash *h;
+	struct mpn_subflow *e;        /* indexed by rte_hash position */
+	struct mpn_conn_table *ct;
+	struct mpn_track_stats *stats;
+	struct mpn_flow_params p;
+	uint32_t cap;
+	uint32_t count;
+	uint32_t cursor;              /* next position the sweep visits */
+	uint32_t head[N_LISTS], tail[N_LISTS];
+	uint64_t timeout[MPN_TCP_STATE_MAX]; /* in units of `now` */
+};
+
+void
+mpn_flow_params_default(struct mpn_flow_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->capacity = 65536;
+	p->hz = 1000000;
+	p->embryonic_timeout = 30;
+	p->idle_timeout = 3600;
+	p->half_closed_timeout = 600;
+	p->closed_timeout = 10;
+	p->midstream = MPN_FLOW_MIDSTREAM_LEARN;
+}
+
+bool
+mpn_flow_key_from_pkt(const uint8_t *frame, const struct mpn_pkt *p, struct mpn_flow_key *key)
+{
+	size_t alen = p->ip_version == 6 ? 16 : 4;
+	const uint8_t *src = frame + p->src_addr_off, *dst = frame + p->dst_addr_off;
+	int c;
+	bool src_lo;
+
+	memset(key, 0, sizeof(*key));
+	key->family = p->ip_version;
+	key->proto = 6;
+	c = memcmp(src, dst, alen);
+	src_lo = c < 0 || (c == 0 && p->sport <= p->dport);
+	if (src_lo) {
+		memcpy(key->addr_lo, src, alen);
+		memcpy(key->addr_hi, dst, alen);
+		key->port_lo = p->sport;
+		key->port_hi = p->dport;
+	} else {
+		memcpy(key->addr_lo, dst, alen);
+		memcpy(key->addr_hi, src, alen);
+		key->port_lo = p->dport;
+		key->port_hi = p->sport;
+	}
+	return src_lo;
+}
+
+const char *
+mpn_tcp_state_name(uint8_t s)
+{
+	static const char *const names[MPN_TCP_STATE_MAX] = {
+		[MPN_TCP_NONE] = "none",
+		[MPN_TCP_SYN_SENT] = "syn-sent",
+		[MPN_TCP_SYN_RECV] = "syn-recv",
+		[MPN_TCP_ESTABLISHED] = "established",
+		[MPN_TCP_FIN_WAIT] = "half-closed",
+		[MPN_TCP_CLOSING] = "closing",
+		[MPN_TCP_CLOSED] = "closed",
+	};
+
+	return s < MPN_TCP_STATE_MAX ? names[s] : "unknown";
+}
+
+const char *
+mpn_flow_role_name(uint8_t r)
+{
+	switch (r) {
+	case MPN_ROLE_PLAIN: return "plain";
+	case MPN_ROLE_INITIAL: return "initial";
+	case MPN_ROLE_JOIN: return "join";
+	case MPN_ROLE_MIDSTREAM: return "midstream";
+	}
+	return "unknown";
+}
+
+const char *
+mpn_flow_decision_name(uint8_t d)
+{
+	switch (d) {
+	case MPN_DECISION_ALLOW: return "allow";
+	case MPN_DECISION_FALLBACK: return "fallback";
+	case MPN_DECISION_BYPASS: return "bypass";
+	}
+	return "unknown";
+}
+
+const char *
+mpn_join_state_name(uint8_t s)
+{
+	switch (s) {
+	case MPN_JOIN_NONE: return "none";
+	case MPN_JOIN_SYN: return "syn";
+	case MPN_JOIN_SYNACK_OK: return "synack-ok";
+	case MPN_JOIN_ACK_OK: return "ok";
+	case MPN_JOIN_FAILED: return "bad-hmac";
+	case MPN_JOIN_UNVERIFIED: return "unverified";
+	}
+	return "unknown";
+}
+
+static const char *const stats_names[] = {
+#define MPN_TRACK_STATS_NAME(f, d) #f,
+	MPN_TRACK_STATS_LIST(MPN_TRACK_STATS_NAME)
+#undef MPN_TRACK_STATS_NAME
+};
+
+#define N_STATS (sizeof(stats_names) / sizeof(stats_names[0]))
+
+unsigned int
+mpn_track_stats_count(void)
+{
+	return N_STATS;
+}
+
+const char *
+mpn_track_stats_get(const struct mpn_track_stats *s, unsigned int i, uint64_t *value)
+{
+	if (i >= N_STATS)
+		return NULL;
+	*value = ((const uint64_t *)s)[i];
+	return stats_names[i];
+}
+
+void
+mpn_track_stats_sum(const struct mpn_track_stats *const *s, unsigned int n,
+	struct mpn_track_stats *total)
+{
+	unsigned int i, k;
+
+	memset(total, 0, sizeof(*total));
+	for (i = 0; i < n; i++)
+		for (k = 0; k < N_STATS; k++)
+			((uint64_t *)total)[k] += ((const uint64_t *)s[i])[k];
+}
+
+static uint8_t
+state_list(uint8_t state)
+{
+	switch (state) {
+	case MPN_TCP_SYN_SENT:
+	case MPN_TCP_SYN_RECV:
+		return LIST_EMBRYONIC;
+	case MPN_TCP_CLOSING:
+	case MPN_TCP_CLOSED:
+		return LIST_CLOSED;
+	default:
+		return LIST_NONE;
+	}
+}
+
+static inline uint32_t
+pos_of(const struct mpn_flow_table *t, const struct mpn_subflow *sf)
+{
+	return (uint32_t)(sf - t->e);
+}
+
+/* Append at the tail: each list is ordered oldest first. */
+static void
+list_add(struct mpn_flow_table *t, struct mpn_subflow *sf, uint8_t l)
+{
+	uint32_t pos = pos_of(t, sf);
+
+	sf->list = l;
+	if (l == LIST_NONE)
+		return;
+	sf->next = NIL;
+	sf->prev = t->tail[l];
+	if (t->tail[l] != NIL)
+		t->e[t->tail[l]].next = pos;
+	else
+		t->head[l] = pos;
+	t->tail[l] = pos;
+}
+
+static void
+list_del(struct mpn_flow_table *t, struct mpn_subflow *sf)
+{
+	uint8_t l = sf->list;
+
+	if (l == LIST_NONE)
+		return;
+	if (sf->prev != NIL)
+		t->e[sf->prev].next = sf->next;
+	else
+		t->head[l] = sf->next;
+	if (sf->next != NIL)
+		t->e[sf->next].prev = sf->prev;
+	else
+		t->tail[l] = sf->prev;
+	sf->list = LIST_NONE;
+	sf->prev = sf->next = NIL;
+}
+
+struct mpn_flow_table *
+mpn_flow_table_create(const char *name, const struct mpn_flow_params *p,
+	struct mpn_conn_table *ct, struct mpn_track_stats *stats, int socket)
+{
+	struct rte_hash_parameters hp;
+	struct mpn_flow_table *t;
+	uint64_t hz;
+	unsigned int i;
+	int err;
+
+	if (name == NULL || p == NULL || stats == NULL || p->capacity < 8 ||
+			p->capacity > RTE_HASH_ENTRIES_MAX) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	t = rte_zmalloc_socket("mpn_flow_table", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	t->p = *p;
+	t->ct = ct;
+	t->stats = stats;
+	t->cap = p->capacity;
+	for (i = 0; i < N_LISTS; i++)
+		t->head[i] = t->tail[i] = NIL;
+	hz = p->hz != 0 ? p->hz : 1;
+	t->timeout[MPN_TCP_NONE] = 0;
+	t->timeout[MPN_TCP_SYN_SENT] = p->embryonic_timeout * hz;
+	t->timeout[MPN_TCP_SYN_RECV] = p->embryonic_timeout * hz;
+	t->timeout[MPN_TCP_ESTABLISHED] = p->idle_timeout * hz;
+	t->timeout[MPN_TCP_FIN_WAIT] = p->half_closed_timeout * hz;
+	t->timeout[MPN_TCP_CLOSING] = p->closed_timeout * hz;
+	t->timeout[MPN_TCP_CLOSED] = p->closed_timeout * hz;
+
+	t->e = rte_zmalloc_socket("mpn_flow_entries", (size_t)t->cap * sizeof(*t->e),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (t->e == NULL) {
+		rte_errno = ENOMEM;
+		goto fail;
+	}
+	/*
+	 * Extendable buckets: an insert fails only when `capacity` keys are
+	 * present, never earlier because of a cuckoo-path collision, and the
+	 * buckets are allocated here, once. A single writer (the owning
+	 * worker), so a delete frees its slot at once.
+	 */
+	memset(&hp, 0, sizeof(hp));
+	hp.name = name;
+	hp.entries = t->cap;
+	hp.key_len = sizeof(struct mpn_flow_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = socket;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	t->h = rte_hash_create(&hp);
+	if (t->h == NULL)
+		goto fail;
+	return t;
+fail:
+	err = rte_errno;
+	rte_free(t->e);
+	rte_free(t);
+	rte_errno = err;
+	return NULL;
+}
+
+void
+mpn_flow_table_free(struct mpn_flow_table *t)
+{
+	uint32_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->cap; i++)
+		if (t->e[i].in_use && t->e[i].conn != NULL)
+			mpn_conn_subflow_release(t->ct, t->e[i].conn, t->e[i].conn_slot);
+	rte_hash_free(t->h);
+	rte_free(t->e);
+	rte_free(t);
+}
+
+const struct mpn_flow_params *
+mpn_flow_table_params(const struct mpn_flow_table *t)
+{
+	return &t->p;
+}
+
+static bool
+expired(const struct mpn_flow_table *t, const struct mpn_subflow *sf, uint64_t now)
+{
+	uint64_t to = t->timeout[sf->state < MPN_TCP_STATE_MAX ? sf->state : MPN_TCP_CLOSED];
+
+	/* A fast-closed connection takes all its subflows down (RFC 8684 §3.5). */
+	if (sf->conn != NULL && mpn_conn_is_closed(sf->conn))
+		to = RTE_MIN(to, t->timeout[MPN_TCP_CLOSED]);
+	return now > sf->last_seen && now - sf->last_seen > to;
+}
+
+void
+mpn_flow_remove(struct mpn_flow_table *t, struct mpn_subflow *sf)
+{
+	if (!sf->in_use)
+		return;
+	if (sf->conn != NULL) {
+		if (mpn_conn_subflow_release(t->ct, sf->conn, sf->conn_slot))
+			t->stats->conns_freed++;
+		sf->conn = NULL;
+		sf->conn_slot = -1;
+	}
+	list_del(t, sf);
+	rte_hash_del_key(t->h, &sf->key);
+	sf->in_use = false;
+	sf->state = MPN_TCP_NONE;
+	t->count--;
+	t->stats->subflows_removed++;
+}
+
+struct mpn_subflow *
+mpn_flow_lookup(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint64_t now)
+{
+	struct mpn_subflow *sf;
+	int32_t pos;
+
+	pos = rte_hash_lookup(t->h, key);
+	if (pos < 0)
+		return NULL;
+	sf = &t->e[pos];
+	if (expired(t, sf, now)) {
+		t->stats->subflows_expired++;
+		mpn_flow_remove(t, sf);
+		return NULL;
+	}
+	return sf;
+}
+
+/* Make room for one entry: closed entries first, then the oldest embryonic. */
+static bool
+evict_one(struct mpn_flow_table *t)
+{
+	if (t->head[LIST_CLOSED] != NIL) {
+		mpn_flow_remove(t, &t->e[t->head[LIST_CLOSED]]);
+		t->stats->evict_closed++;
+		return true;
+	}
+	if (t->head[LIST_EMBRYONIC] != NIL) {
+		mpn_flow_remove(t, &t->e[t->head[LIST_EMBRYONIC]]);
+		t->stats->evict_embryonic++;
+		return true;
+	}
+	return false;
+}
+
+struct mpn_subflow *
+mpn_flow_insert(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint8_t state,
+	uint64_t now)
+{
+	struct mpn_subflow *sf;
+	int32_t pos;
+
+	if (t->count >= t->cap && !evict_one(t)) {
+		t->stats->table_full++;
+		return NULL;
+	}
+	pos = rte_hash_add_key(t->h, key);
+	if (pos < 0) {
+		t->stats->table_full++;
+		return NULL;
+	}
+	sf = &t->e[pos];
+	if (sf->in_use)
+		return NULL;
+	memset(sf, 0, sizeof(*sf));
+	sf->key = *key;
+	sf->in_use = true;
+	sf->state = state;
+	sf->created = now;
+	sf->last_seen = now;
+	sf->conn_slot = -1;
+	sf->prev = sf->next = NIL;
+	list_add(t, sf, state_list(state));
+	t->count++;
+	t->stats->subflows_created++;
+	return sf;
+}
+
+void
+mpn_flow_set_state(struct mpn_flow_table *t, struct mpn_subflow *sf, uint8_t state)
+{
+	uint8_t l = state_list(state);
+
+	if (sf->state == state)
+		return;
+	sf->state = state;
+	if (l != sf->list) {
+		list_del(t, sf);
+		list_add(t, sf, l);
+	}
+	if (sf->conn != NULL && sf->conn_slot >= 0)
+		__atomic_store_n(&sf->conn->sf[sf->conn_slot].tcp_state, state, __ATOMIC_RELAXED);
+}
+
+unsigned int
+mpn_flow_sweep(struct mpn_flow_table *t, uint64_t now, unsigned int budget)
+{
+	unsigned int i, removed = 0;
+
+	for (i = 0; i < budget && i < t->cap; i++) {
+		struct mpn_subflow *sf = &t->e[t->cursor];
+
+		t->cursor = t->cursor + 1 < t->cap ? t->cursor + 1 : 0;
+		if (!sf->in_use)
+			continue;
+		if (sf->conn != NULL && mpn_conn_is_closed(sf->conn) &&
+				sf->state != MPN_TCP_CLOSED)
+			mpn_flow_set_state(t, sf, MPN_TCP_CLOSED);
+		if (expired(t, sf, now)) {
+			t->stats->subflows_expired++;
+			mpn_flow_remove(t, sf);
+			removed++;
+		}
+	}
+	return removed;
+}
+
+uint32_t
+mpn_flow_count(const struct mpn_flow_table *t)
+{
+	return t->count;
+}
+
+uint32_t
+mpn_flow_capacity(const struct mpn_flow_table *t)
+{
+	return t->cap;
+}
+
+uint64_t
+mpn_flow_table_memory(const struct mpn_flow_table *t)
+{
+	return (uint64_t)t->cap * sizeof(*t->e) + sizeof(*t);
+}
+
+void
+mpn_flow_foreach(struct mpn_flow_table *t, int (*cb)(struct mpn_subflow *sf, void *arg),
+	void *arg)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->cap; i++)
+		if (t->e[i].in_use && cb(&t->e[i], arg) != 0)
+			return;
+}

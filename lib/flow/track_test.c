@@ -1,0 +1,1288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tracking-stage tests:
+ *  - every real capture of ../shared/pcaps-real through parse, the
+ *    stateless stage and mpn_track(): connections, keys, tokens and joins
+ *    must equal GROUND_TRUTH.md, and no real packet may be dropped;
+ *  - forged joins injected into capture-mid: exactly those are dropped;
+ *  - SYN and MP_JOIN floods: memory fixed, established connections live;
+ *  - each ASA stateful check, tripped and not tripped;
+ *  - fallback, bypass-by-token, ADD_ADDR policy, MP_FASTCLOSE on a join.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
+
+#include "mptcp_crypto.h"
+#include "track.h"
+
+#ifndef MPN_SHARED_DIR
+#define MPN_SHARED_DIR "../shared"
+#endif
+#define PCAPS MPN_SHARED_DIR "/pcaps-real/"
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_PSH 0x08
+#define TH_ACK 0x10
+
+/* A policy that lets kind 30 through: `tcp-options range 30 30 allow`, join verify. */
+static struct mpn_policy *
+mptcp_policy(void)
+{
+	struct mpn_policy *pol = mpn_policy_new();
+
+	assert_non_null(pol);
+	pol->tcp_maps[0].option_action[30] = MPN_ACTION_ALLOW;
+	pol->tcp_maps[0].mptcp.join = MPN_JOIN_VERIFY;
+	return pol;
+}
+
+/*
+ * Make every packet match one class whose rule has the given flags, or,
+ * with a port, only packets to or from that port.
+ */
+static void
+set_rule(struct mpn_policy *pol, bool inspect, bool bypass, bool monitor, uint16_t port)
+{
+	struct mpn_class_map *c = &pol->classes[0];
+	struct mpn_policy_rule *r = &pol->policy_maps[0].rules[0];
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "c0");
+	c->link = -1;
+	if (port != 0) {
+		c->n_dport = 1;
+		c->dport[0].lo = c->dport[0].hi = port;
+	}
+	pol->n_classes = 1;
+	snprintf(pol->policy_maps[0].name, sizeof(pol->policy_maps[0].name), "pm0");
+	pol->policy_maps[0].n_rules = 1;
+	memset(r, 0, sizeof(*r));
+	r->class_idx = 0;
+	r->tcp_map_idx = 0;
+	r->inspect = inspect;
+	r->tcp_state_bypass = bypass;
+	r->monitor = monitor;
+	pol->n_policy_maps = 1;
+	pol->global_policy_map = 0;
+}
+
+/* Test environment: a policy, a token table and one tracker. */
+struct env {
+	struct mpn_policy *pol;
+	struct mpn_conn_table *ct;
+	struct mpn_tracker *t;
+	uint64_t now;
+};
+
+static int name_seq;
+
+static void
+env_open(struct env *e, uint32_t capacity, enum mpn_flow_midstream ms)
+{
+	struct mpn_flow_params p;
+	char n1[32], n2[32];
+
+	memset(e, 0, sizeof(*e));
+	e->pol = mptcp_policy();
+	mpn_flow_params_default(&p);
+	p.capacity = capacity;
+	p.midstream = ms;
+	snprintf(n1, sizeof(n1), "ct%d", name_seq);
+	snprintf(n2, sizeof(n2), "sf%d", name_seq++);
+	e->ct = mpn_conn_table_create(n1, 1024, 2, SOCKET_ID_ANY);
+	assert_non_null(e->ct);
+	e->t = mpn_tracker_create(n2, &p, e->ct, 0, SOCKET_ID_ANY);
+	assert_non_null(e->t);
+	e->now = 1000000;
+}
+
+static void
+env_close(struct env *e)
+{
+	mpn_tracker_free(e->t);
+	mpn_conn_table_free(e->ct);
+	mpn_policy_free(e->pol);
+}
+
+/* Run one frame through the three stages, as the pipeline does. */
+static bool
+run(struct env *e, uint8_t *f, uint32_t len, enum mpn_l2_type l2, struct mpn_norm_result *res)
+{
+	struct mpn_norm_origin o = { .l2 = l2, .link = 0, .dir = 0 };
+
+	mpn_normalize_decide(e->pol, &o, f, len, res);
+	mpn_track(e->t, e->pol, res, f, e->now);
+	mpn_normalize_apply(res, f);
+	return res->forward;
+}
+
+/* ---- packet building ---- */
+
+struct ep {
+	uint8_t ip[4];
+	uint16_t port;
+	uint8_t ttl;
+};
+
+/* Ethernet + IPv4 + TCP with @p opts (padded with NOPs to 4) and plen zero bytes. */
+static uint32_t
+build(uint8_t *f, const struct ep *src, const struct ep *dst, uint8_t flags, uint32_t seq,
+	uint32_t ack, uint16_t win, const uint8_t *opts, size_t olen, uint32_t plen)
+{
+	size_t ohl = (olen + 3) & ~(size_t)3;
+	uint8_t *ip = f + 14, *t = f + 34;
+	uint16_t tot = (uint16_t)(20 + 20 + ohl + plen);
+
+	memset(f, 0, 14 + tot);
+	memset(f, 0x02, 12);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(tot >> 8);
+	ip[3] = (uint8_t)tot;
+	ip[8] = src->ttl ? src->ttl : 64;
+	ip[9] = 6;
+	memcpy(ip + 12, src->ip, 4);
+	memcpy(ip + 16, dst->ip, 4);
+	t[0] = (uint8_t)(src->port >> 8);
+	t[1] = (uint8_t)src->port;
+	t[2] = (uint8_t)(dst->port >> 8);
+	t[3] = (uint8_t)dst->port;
+	t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16);
+	t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+	t[8] = (uint8_t)(ack >> 24); t[9] = (uint8_t)(ack >> 16);
+	t[10] = (uint8_t)(ack >> 8); t[11] = (uint8_t)ack;
+	t[12] = (uint8_t)(((20 + ohl) / 4) << 4);
+	t[13] = flags;
+	t[14] = (uint8_t)(win >> 8);
+	t[15] = (uint8_t)win;
+	if (olen > 0)
+		memcpy(t + 20, opts, olen);
+	memset(t + 20 + olen, 1, ohl - olen);
+	return 14u + tot;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)(v >> 32));
+	put32(p + 4, (uint32_t)v);
+}
+
+/* A TCP connection under test: client c, server s, next sequence numbers. */
+struct tconn {
+	struct ep c, s;
+	uint32_t cseq, sseq;
+};
+
+static bool
+xmit(struct env *e, struct tconn *k, bool from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+	uint16_t win, const uint8_t *opts, size_t olen, uint32_t plen, struct mpn_norm_result *res)
+{
+	static uint8_t f[2048];
+	uint32_t len;
+
+	len = build(f, from_client ? &k->c : &k->s, from_client ? &k->s : &k->c, flags, seq, ack,
+		win, opts, olen, plen);
+	e->now += 10;
+	return run(e, f, len, MPN_L2_ETHER, res);
+}
+
+/* Handshake with MSS options (and window scale when wscale >= 0). */
+static void
+handshake(struct env *e, struct tconn *k, uint16_t cmss, uint16_t smss, uint16_t swin,
+	const uint8_t *copt, size_t colen, const uint8_t *sopt, size_t solen,
+	const uint8_t *aopt, size_t aolen)
+{
+	struct mpn_norm_result res;
+	uint8_t o[40];
+	size_t n;
+
+	o[0] = 2; o[1] = 4; o[2] = (uint8_t)(cmss >> 8); o[3] = (uint8_t)cmss;
+	n = 4;
+	if (colen) {
+		memcpy(o + n, copt, colen);
+		n += colen;
+	}
+	assert_true(xmit(e, k, true, TH_SYN, k->cseq, 0, 65535, o, n, 0, &res));
+	o[2] = (uint8_t)(smss >> 8); o[3] = (uint8_t)smss;
+	n = 4;
+	if (solen) {
+		memcpy(o + n, sopt, solen);
+		n += solen;
+	}
+	assert_true(xmit(e, k, false, TH_SYN | TH_ACK, k->sseq, k->cseq + 1, swin, o, n, 0, &res));
+	k->cseq++;
+	k->sseq++;
+	assert_true(xmit(e, k, true, TH_ACK, k->cseq, k->sseq, 65535, aopt, aolen, 0, &res));
+}
+
+static void
+tconn_init(struct tconn *k, uint8_t cnet, uint16_t cport, uint16_t sport)
+{
+	memset(k, 0, sizeof(*k));
+	k->c.ip[0] = 10; k->c.ip[1] = 0; k->c.ip[2] = cnet; k->c.ip[3] = 1;
+	k->s.ip[0] = 10; k->s.ip[1] = 0; k->s.ip[2] = cnet; k->s.ip[3] = 2;
+	k->c.port = cport;
+	k->s.port = sport;
+	k->c.ttl = k->s.ttl = 64;
+	k->cseq = 1000;
+	k->sseq = 5000;
+}
+
+static bool
+has_reason(const struct mpn_norm_result *res, enum mpn_reason r, uint8_t type)
+{
+	unsigned int i;
+
+	for (i = 0; i < res->n_acts; i++)
+		if (res->acts[i].reason == r && res->acts[i].type == type)
+			return true;
+	return false;
+}
+
+/* MP_CAPABLE v1 forms (RFC 8684 §3.1). */
+static size_t
+mpc_syn(uint8_t *o)
+{
+	o[0] = 30; o[1] = 4; o[2] = 0x01; o[3] = 0x81;
+	return 4;
+}
+
+static size_t
+mpc_synack(uint8_t *o, uint64_t kb)
+{
+	o[0] = 30; o[1] = 12; o[2] = 0x01; o[3] = 0x81;
+	put64(o + 4, kb);
+	return 12;
+}
+
+static size_t
+mpc_ack(uint8_t *o, uint64_t ka, uint64_t kb)
+{
+	o[0] = 30; o[1] = 20; o[2] = 0x01; o[3] = 0x81;
+	put64(o + 4, ka);
+	put64(o + 12, kb);
+	return 20;
+}
+
+static size_t
+dss_ack(uint8_t *o, uint32_t dack)
+{
+	o[0] = 30; o[1] = 8; o[2] = 0x20; o[3] = 0x01;
+	put32(o + 4, dack);
+	return 8;
+}
+
+/* MP_JOIN forms (RFC 8684 §3.2). */
+static size_t
+join_syn(uint8_t *o, uint32_t token, uint32_t nonce)
+{
+	o[0] = 30; o[1] = 12; o[2] = 0x10; o[3] = 1;
+	put32(o + 4, token);
+	put32(o + 8, nonce);
+	return 12;
+}
+
+static size_t
+join_synack(uint8_t *o, const uint8_t hmac8[8], uint32_t nonce)
+{
+	o[0] = 30; o[1] = 16; o[2] = 0x10; o[3] = 1;
+	memcpy(o + 4, hmac8, 8);
+	put32(o + 12, nonce);
+	return 16;
+}
+
+static size_t
+join_ack(uint8_t *o, const uint8_t hmac[20])
+{
+	o[0] = 30; o[1] = 24; o[2] = 0x10; o[3] = 0;
+	memcpy(o + 4, hmac, 20);
+	return 24;
+}
+
+/* An MPTCP v1 connection with keys ka/kb over k. */
+static void
+mptcp_handshake(struct env *e, struct tconn *k, uint64_t ka, uint64_t kb)
+{
+	uint8_t s[12], sa[12], a[20];
+
+	mpc_syn(s);
+	mpc_synack(sa, kb);
+	mpc_ack(a, ka, kb);
+	handshake(e, k, 1460, 1460, 65535, s, 4, sa, 12, a, 20);
+}
+
+/*
+ * Run a join over k: SYN with the token, SYN/ACK and ACK with the HMACs
+ * computed from the keys (A = the join's initiator), optionally broken.
+ * Returns a bitmask of which of the three packets were forwarded.
+ */
+static unsigned int
+join(struct env *e, struct tconn *k, uint8_t version, uint32_t token, uint64_t key_init,
+	uint64_t key_resp, bool bad_synack, bool bad_ack)
+{
+	struct mpn_norm_result res;
+	uint8_t o[24], h[20];
+	uint32_t ra = 0x01020304, rb = 0x0a0b0c0d;
+	unsigned int fwd = 0;
+
+	join_syn(o, token, ra);
+	if (xmit(e, k, true, TH_SYN, k->cseq, 0, 65535, o, 12, 0, &res))
+		fwd |= 1;
+
+	mpn_mptcp_join_hmac(version, key_resp, key_init, rb, ra, h);
+	if (bad_synack)
+		h[0] ^= 0xff;
+	join_synack(o, h, rb);
+	if (xmit(e, k, false, TH_SYN | TH_ACK, k->sseq, k->cseq + 1, 65535, o, 16, 0, &res))
+		fwd |= 2;
+	mpn_mptcp_join_hmac(version, key_init, key_resp, ra, rb, h);
+	if (bad_ack)
+		h[19] ^= 0x01;
+	join_ack(o, h);
+	if (xmit(e, k, true, TH_ACK, k->cseq + 1, k->sseq + 1, 65535, o, 24, 0, &res))
+		fwd |= 4;
+	k->cseq++;
+	k->sseq++;
+	return fwd;
+}
+
+/* ---- real captures ---- */
+
+struct exp_conn {
+	uint32_t tok_a, tok_b;
+	uint64_t key_a, key_b;
+	uint8_t version;
+	bool closed;
+};
+
+struct expect {
+	const char *file;
+	unsigned int n_conns;
+	struct exp_conn c[2];
+	uint64_t joins_verified;
+	uint64_t addaddr_ok, addaddr_leftmost;
+	uint64_t fastclose;
+};
+
+/* GROUND_TRUTH.md, table by table. */
+static const struct expect truth[] = {
+	{ "linux/capture-fail-fastclose.pcap", 2, {
+		{ 0x05bcb1fe, 0x010e394a, 0xe3d7747979a5e64fULL, 0xa347b4a5cfc704f7ULL, 1, false },
+		{ 0x54b1af09, 0x410dcfd6, 0x05bd6b33f86e5a5fULL, 0xc3ea2e1f7782da0fULL, 1, true },
+		}, 0, 0, 0, 1 },
+	{ "linux/capture-mid.pcap", 1, {
+		{ 0x4951d561, 0xdde61a3e, 0xd1ead00377b55779ULL, 0xac88245795309269ULL, 1, false },
+		}, 2, 1, 0, 0 },
+	{ "ptcpdump/mptcp.pcap", 1, {
+		{ 0xc43eb50e, 0x64a48c01, 0xfe7b93dc894dcb73ULL, 0xe356a8f252e41976ULL, 1, false },
+		}, 0, 0, 0, 0 },
+	{ "tcpdump/mptcp-aa-echo.pcap", 0, { { 0 } }, 0, 0, 0, 0 },
+	{ "tcpdump/mptcp-aa-v1.pcap", 1, {
+		{ 0x2e1abded, 0x5f3f5591, 0x8f0c7c64a6a32ac1ULL, 0x73bb150358a0aecbULL, 1, false },
+		}, 0, 0, 1, 0 },
+	{ "tcpdump/mptcp-dss-oobr.pcap", 0, { { 0 } }, 0, 0, 0, 0 },
+	{ "tcpdump/mptcp-fclose.pcap", 1, {
+		{ 0xd3dcec4f, 0x1f874e7a, 0x9b59be3d695e66a7ULL, 0xd005b1ab34bad344ULL, 0, true },
+		}, 0, 0, 0, 1 },
+	{ "tcpdump/mptcp-tcprst.pcap", 0, { { 0 } }, 0, 0, 0, 0 },
+	{ "tcpdump/mptcp-v0.pcap", 1, {
+		{ 0xaf9706eb, 0xe47f0142, 0x9c9eabd1e46a33b2ULL, 0x967d2770b6960552ULL, 0, false },
+		}, 1, 0, 0, 0 },
+	{ "tcpdump/mptcp-v1.pcap", 1, {
+		{ 0x239fbdb0, 0xa35d6d82, 0x1fdb5df328bc3defULL, 0x29a6c86981ad933cULL, 1, false },
+		}, 0, 0, 0, 0 },
+};
+
+static bool
+l2_of(int dlt, enum mpn_l2_type *l2)
+{
+	switch (dlt) {
+	case DLT_EN10MB: *l2 = MPN_L2_ETHER; return true;
+	case DLT_LINUX_SLL: *l2 = MPN_L2_SLL; return true;
+	case 276: *l2 = MPN_L2_SLL2; return true;
+	case DLT_RAW: case 101: case 228: case 229: *l2 = MPN_L2_RAW; return true;
+	default: return false;
+	}
+}
+
+/*
+ * Replay a capture. @return packets read, or -1 if the file is absent.
+ * *track_drops counts packets the stateless stage passed and tracking dropped.
+ */
+static long
+replay(struct env *e, const char *path, unsigned int *track_drops)
+{
+	static uint8_t buf[65536];
+	char err[PCAP_ERRBUF_SIZE];
+	struct mpn_norm_result res;
+	struct mpn_norm_origin o = { .link = 0, .dir = 0 };
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	pcap_t *p;
+	long n = 0;
+
+	*track_drops = 0;
+	p = pcap_open_offline(path, err);
+	if (p == NULL)
+		return -1;
+	assert_true(l2_of(pcap_datalink(p), &o.l2));
+	while (pcap_next_ex(p, &h, &d) == 1) {
+		bool before;
+
+		memcpy(buf, d, h->caplen);
+		e->now = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
+		mpn_normalize_decide(e->pol, &o, buf, h->caplen, &res);
+		before = res.forward;
+		mpn_track(e->t, e->pol, &res, buf, e->now);
+		if (before && !res.forward) {
+			(*track_drops)++;
+			print_message("%s pkt %ld dropped: %s\n", path, n + 1,
+				mpn_reason_name(res.drop_reason));
+		}
+		mpn_normalize_apply(&res, buf);
+		/* Once per packet here; once per burst loop in the app. */
+		mpn_tracker_loop(e->t, e->now, 0);
+		n++;
+	}
+	pcap_close(p);
+	return n;
+}
+
+static void
+print_stats(const char *what, const struct mpn_track_stats *s)
+{
+	unsigned int i;
+	uint64_t v;
+	const char *n;
+
+	print_message("%s:", what);
+	for (i = 0; (n = mpn_track_stats_get(s, i, &v)) != NULL; i++)
+		if (v != 0)
+			print_message(" %s=%llu", n, (unsigned long long)v);
+	print_message("\n");
+}
+
+/*
+ * Pass 0 uses the ASA defaults (invalid-ack and seq-past-window drop, TTL
+ * protection on); pass 1 also drops on window variation.
+ */
+static void
+test_real_captures(void **state)
+{
+	unsigned int i, k, drops, files = 0, pass;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++)
+	for (i = 0; i < RTE_DIM(truth); i++) {
+		const struct expect *x = &truth[i];
+		const struct mpn_track_stats *s;
+		char path[512];
+		struct env e;
+		long n;
+
+		env_open(&e, 65536, MPN_FLOW_MIDSTREAM_LEARN);
+		if (pass == 1)
+			e.pol->tcp_maps[0].window_variation = MPN_ACTION_DROP;
+		snprintf(path, sizeof(path), "%s%s", PCAPS, x->file);
+		n = replay(&e, path, &drops);
+		if (n < 0) {
+			env_close(&e);
+			continue;
+		}
+		files++;
+		s = mpn_tracker_stats(e.t);
+		print_stats(x->file, s);
+		assert_int_equal(drops, 0);
+		assert_int_equal(mpn_conn_table_count(e.ct), x->n_conns);
+		for (k = 0; k < x->n_conns; k++) {
+			const struct exp_conn *ec = &x->c[k];
+			struct mpn_conn *c = mpn_conn_lookup(e.ct, ec->tok_a);
+
+			assert_non_null(c);
+			assert_ptr_equal(mpn_conn_lookup(e.ct, ec->tok_b), c);
+			assert_int_equal(c->token_a, ec->tok_a);
+			assert_int_equal(c->token_b, ec->tok_b);
+			assert_true(c->key_a == ec->key_a);
+			assert_true(c->key_b == ec->key_b);
+			assert_int_equal(c->version, ec->version);
+			assert_int_equal(mpn_conn_is_closed(c), ec->closed);
+		}
+		assert_int_equal(s->joins_verified, x->joins_verified);
+		assert_int_equal(s->joins_bad_hmac, 0);
+		assert_int_equal(s->joins_unknown, 0);
+		assert_int_equal(s->addaddr_hmac_ok, x->addaddr_ok);
+		assert_int_equal(s->addaddr_hmac_leftmost, x->addaddr_leftmost);
+		assert_int_equal(s->addaddr_hmac_bad, 0);
+		assert_int_equal(s->fastclose, x->fastclose);
+		assert_int_equal(s->invalid_ack, 0);
+		assert_int_equal(s->seq_past_win, 0);
+		assert_int_equal(s->ttl_evasion, 0);
+		assert_int_equal(s->window_variation, 0);
+		env_close(&e);
+	}
+	if (files == 0)
+		skip();
+}
+
+static void
+json_cb(const struct mpn_conn *c, void *arg)
+{
+	mpn_conn_json(c, arg, NULL);
+}
+
+static char *
+capture_json(const char *file)
+{
+	unsigned int drops;
+	struct mpn_json j;
+	char *buf = NULL;
+	size_t len = 0;
+	struct env e;
+	FILE *f;
+
+	env_open(&e, 65536, MPN_FLOW_MIDSTREAM_LEARN);
+	if (replay(&e, file, &drops) < 0) {
+		env_close(&e);
+		return NULL;
+	}
+	f = open_memstream(&buf, &len);
+	mpn_json_init(&j, f);
+	mpn_json_array_begin(&j, NULL);
+	mpn_conn_table_foreach(e.ct, json_cb, &j);
+	mpn_json_array_end(&j);
+	mpn_json_end(&j);
+	fclose(f);
+	env_close(&e);
+	return buf;
+}
+
+/* The report is the ground truth, byte-identical from run to run. */
+static void
+test_capture_json(void **state)
+{
+	char *a, *b;
+
+	(void)state;
+	a = capture_json(PCAPS "linux/capture-mid.pcap");
+	if (a == NULL)
+		skip();
+	b = capture_json(PCAPS "linux/capture-mid.pcap");
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "\"token_a\": \"0x4951d561\""));
+	assert_non_null(strstr(a, "\"token_b\": \"0xdde61a3e\""));
+	assert_non_null(strstr(a, "\"key_a\": \"0xd1ead00377b55779\""));
+	assert_non_null(strstr(a, "\"key_b\": \"0xac88245795309269\""));
+	assert_non_null(strstr(a, "\"tuple\": \"10.0.1.1:55226 > 10.0.1.2:5000\""));
+	assert_non_null(strstr(a, "\"tuple\": \"10.0.2.1:35387 > 10.0.2.2:5000\""));
+	assert_non_null(strstr(a, "\"tuple\": \"10.0.2.1:33195 > 10.0.1.2:5000\""));
+	assert_non_null(strstr(a, "\"addr\": \"10.0.2.2\""));
+	print_message("%s", a);
+	free(a);
+	free(b);
+
+	a = capture_json(PCAPS "linux/capture-fail-fastclose.pcap");
+	assert_non_null(a);
+	/* Creation order: the 5001 connection came first. */
+	assert_non_null(strstr(a, "0x05bcb1fe"));
+	assert_true(strstr(a, "0x05bcb1fe") < strstr(a, "0x54b1af09"));
+	assert_non_null(strstr(a, "\"state\": \"fastclosed\""));
+	free(a);
+}
+
+/* ---- forged joins into capture-mid ---- */
+
+static void
+test_forged_joins(void **state)
+{
+	const uint64_t ka = 0xd1ead00377b55779ULL, kb = 0xac88245795309269ULL;
+	const struct mpn_track_stats *s;
+	struct mpn_norm_result res;
+	unsigned int drops, i;
+	struct tconn k;
+	uint32_t count;
+	struct env e;
+	uint8_t o[12];
+
+	(void)state;
+	env_open(&e, 65536, MPN_FLOW_MIDSTREAM_LEARN);
+	if (replay(&e, PCAPS "linux/capture-mid.pcap", &drops) < 0) {
+		env_close(&e);
+		skip();
+	}
+	s = mpn_tracker_stats(e.t);
+	assert_int_equal(s->joins_verified, 2);
+	count = mpn_flow_count(mpn_tracker_table(e.t));
+
+	/* Random tokens: dropped, counted, no state. */
+	srand(7);
+	for (i = 0; i < 20; i++) {
+		uint32_t tok = (uint32_t)rand() * 2654435761u;
+
+		if (tok == 0x4951d561 || tok == 0xdde61a3e)
+			tok++;
+		tconn_init(&k, 2, (uint16_t)(50000 + i), 5000);
+		join_syn(o, tok, 42);
+		assert_false(xmit(&e, &k, true, TH_SYN, 1, 0, 65535, o, 12, 0, &res));
+		assert_int_equal(res.drop_reason, MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN);
+	}
+	assert_int_equal(s->joins_unknown, 20);
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), count);
+
+	/* The valid token, a bad SYN/ACK HMAC: the SYN/ACK is dropped. */
+	tconn_init(&k, 2, 51000, 5000);
+	assert_int_equal(join(&e, &k, 1, 0xdde61a3e, ka, kb, true, false), 1);
+	assert_int_equal(s->joins_bad_hmac, 1);
+	/* The valid token, a bad third-ACK HMAC: the ACK is dropped. */
+	tconn_init(&k, 2, 51001, 5000);
+	assert_int_equal(join(&e, &k, 1, 0xdde61a3e, ka, kb, false, true), 3);
+	assert_int_equal(s->joins_bad_hmac, 2);
+	/* And the failed subflow stays shut. */
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq + 1, k.sseq, 65535, NULL, 0, 100, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_MPTCP_JOIN_BAD_HMAC);
+	/* A join with the right HMACs (someone who saw the keys) passes. */
+	tconn_init(&k, 2, 51002, 5000);
+	assert_int_equal(join(&e, &k, 1, 0xdde61a3e, ka, kb, false, false), 7);
+	assert_int_equal(s->joins_verified, 3);
+	/* Server-initiated join: token A, the server is the join's initiator. */
+	tconn_init(&k, 2, 5000, 51003);
+	assert_int_equal(join(&e, &k, 1, 0x4951d561, kb, ka, false, false), 7);
+	assert_int_equal(s->joins_verified, 4);
+	assert_int_equal(s->joins_bad_hmac, 2);
+	assert_int_equal(s->joins_unknown, 20);
+
+	/* allow-unknown: unknown tokens pass (counted), known ones are still checked. */
+	e.pol->tcp_maps[0].mptcp.join = MPN_JOIN_ALLOW_UNKNOWN;
+	tconn_init(&k, 2, 52000, 5000);
+	assert_int_equal(join(&e, &k, 1, 0x12345678, ka, kb, false, false), 7);
+	assert_int_equal(s->joins_unknown, 21);
+	tconn_init(&k, 2, 52001, 5000);
+	assert_int_equal(join(&e, &k, 1, 0xdde61a3e, ka, kb, true, false), 1);
+	assert_int_equal(s->joins_bad_hmac, 3);
+	/* allow: no checks. */
+	e.pol->tcp_maps[0].mptcp.join = MPN_JOIN_ALLOW;
+	tconn_init(&k, 2, 52002, 5000);
+	assert_int_equal(join(&e, &k, 1, 0xdde61a3e, ka, kb, true, true), 7);
+	assert_int_equal(s->joins_bad_hmac, 3);
+	env_close(&e);
+}
+
+/* ---- floods ---- */
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void
+test_floods(void **state)
+{
+	const uint64_t ka = 0x1111222233334444ULL, kb = 0x5555666677778888ULL;
+	const struct mpn_track_stats *s;
+	struct rte_malloc_socket_stats ms0, ms1;
+	struct mpn_norm_result res;
+	struct tconn est[1000], mp;
+	uint8_t syn[128], jsyn[128], o[12];
+	uint32_t lsyn, ljsyn, tok_b, i, passed = 0;
+	uint64_t rng = 88172645463325252ULL, mem0;
+	struct timespec t0, t1;
+	struct ep a, b;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 65536, MPN_FLOW_MIDSTREAM_LEARN);
+	s = mpn_tracker_stats(e.t);
+	for (i = 0; i < RTE_DIM(est); i++) {
+		tconn_init(&est[i], 7, (uint16_t)(10000 + i), 443);
+		handshake(&e, &est[i], 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	}
+	tconn_init(&mp, 8, 40000, 5000);
+	mptcp_handshake(&e, &mp, ka, kb);
+	assert_int_equal(mpn_conn_table_count(e.ct), 1);
+	mpn_mptcp_key_token(1, kb, &tok_b, NULL);
+
+	/* Joins with the valid token: the subflow limit (8, initial included) holds. */
+	for (i = 0; i < 20; i++) {
+		struct tconn k;
+
+		tconn_init(&k, 9, (uint16_t)(30000 + i), 5000);
+		join_syn(o, tok_b, i);
+		if (xmit(&e, &k, true, TH_SYN, 1, 0, 65535, o, 12, 0, &res))
+			passed++;
+		else
+			assert_int_equal(res.drop_reason, MPN_REASON_MPTCP_SUBFLOW_LIMIT);
+	}
+	assert_int_equal(passed, 7);
+	assert_int_equal(s->joins_limit, 13);
+
+	mem0 = mpn_flow_table_memory(mpn_tracker_table(e.t));
+	rte_malloc_get_socket_stats(0, &ms0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	b.ip[0] = 10; b.ip[1] = 9; b.ip[2] = 9; b.ip[3] = 9;
+	b.port = 80;
+	a.ip[0] = 172;
+	lsyn = build(syn, &a, &b, TH_SYN, 1, 0, 65535, NULL, 0, 0);
+	join_syn(o, 0, 0);
+	ljsyn = build(jsyn, &a, &b, TH_SYN, 1, 0, 65535, o, 12, 0);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 1000000; i++) {
+		uint64_t r = xorshift(&rng);
+		uint8_t *f = (i & 1) ? jsyn : syn;
+
+		/* Random source address and port; random token for the joins. */
+		memcpy(f + 14 + 12 + 1, &r, 3);
+		memcpy(f + 34, (uint8_t *)&r + 3, 2);
+		if (i & 1)
+			memcpy(f + 34 + 20 + 4, (uint8_t *)&r + 4, 4);
+		e.now += 1;
+		run(&e, f, (i & 1) ? ljsyn : lsyn, MPN_L2_ETHER, &res);
+		if ((i & 31) == 31)
+			mpn_tracker_loop(e.t, e.now, 64);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	print_message("flood: 1M packets in %.2f s\n",
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	print_stats("flood", s);
+
+	/* Memory and sizes unchanged. */
+	rte_malloc_get_socket_stats(0, &ms1);
+	assert_true(ms1.heap_allocsz_bytes == ms0.heap_allocsz_bytes);
+	assert_true(mpn_flow_table_memory(mpn_tracker_table(e.t)) == mem0);
+	assert_true(mpn_flow_count(mpn_tracker_table(e.t)) <= 65536);
+	assert_int_equal(mpn_conn_table_count(e.ct), 1);
+	/* What happened: every random join refused, SYNs pushed out SYNs. */
+	assert_true(s->joins_unknown >= 500000);
+	assert_true(s->evict_embryonic >= 500000 - 65536);
+	assert_int_equal(s->table_full, 0);
+	/* Established connections survived and still pass. */
+	for (i = 0; i < RTE_DIM(est); i++)
+		assert_true(xmit(&e, &est[i], true, TH_ACK | TH_PSH, est[i].cseq, est[i].sseq,
+			65535, NULL, 0, 100, &res));
+	assert_true(xmit(&e, &mp, true, TH_ACK, mp.cseq, mp.sseq, 65535, NULL, 0, 100, &res));
+	assert_non_null(mpn_conn_lookup(e.ct, tok_b));
+	env_close(&e);
+}
+
+/* A table full of established connections refuses new SYNs, and counts it. */
+static void
+test_table_full(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+	unsigned int i;
+
+	(void)state;
+	env_open(&e, 64, MPN_FLOW_MIDSTREAM_LEARN);
+	for (i = 0; i < 64; i++) {
+		tconn_init(&k, 3, (uint16_t)(20000 + i), 80);
+		handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	}
+	tconn_init(&k, 3, 30000, 80);
+	assert_false(xmit(&e, &k, true, TH_SYN, 1, 0, 65535, NULL, 0, 0, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TABLE_FULL);
+	assert_int_equal(mpn_tracker_stats(e.t)->table_full, 1);
+	env_close(&e);
+}
+
+/* ---- ASA stateful checks ---- */
+
+static void
+test_invalid_ack(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40000, 80);
+	handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	/* Trips: acknowledges 100 bytes the server never sent. */
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_INVALID_ACK);
+	/* Does not: the server sends 100, the client acknowledges them, twice (dup ACK). */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, NULL, 0, 100, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	/* An RST is not judged on its ACK. */
+	assert_true(xmit(&e, &k, true, TH_RST | TH_ACK, k.cseq, k.sseq + 9999, 0, NULL, 0, 0,
+		&res));
+	/* Knob allow: counted, passed. */
+	tconn_init(&k, 1, 40001, 80);
+	e.pol->tcp_maps[0].invalid_ack = MPN_ACTION_ALLOW;
+	handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->invalid_ack, 2);
+	env_close(&e);
+}
+
+static void
+test_seq_past_window(void **state)
+{
+	struct mpn_norm_result res;
+	uint8_t sack[12];
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40010, 80);
+	/* The server offers a 1000-byte window, no scaling. */
+	handshake(&e, &k, 1460, 1460, 1000, NULL, 0, NULL, 0, NULL, 0);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 1000, &res));
+	/* A retransmission of it is fine. */
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 1000, &res));
+	/* Trips: one more segment beyond the window. */
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq + 1000, k.sseq, 65535, NULL, 0, 500, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_SEQ_PAST_WIN);
+	/* The server closes the window: a one-byte window probe and a keepalive pass. */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 1000, 0, NULL, 0, 0, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 1000, k.sseq, 65535, NULL, 0, 1, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 999, k.sseq, 65535, NULL, 0, 0, &res));
+	/* It opens again, with a SACK block: the data fits. */
+	sack[0] = 1; sack[1] = 1; sack[2] = 5; sack[3] = 10;
+	put32(sack + 4, k.cseq + 1000);
+	put32(sack + 8, k.cseq + 1001);
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 1000, 4000, sack, 12, 0, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 1000, k.sseq, 65535, NULL, 0, 1400, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->seq_past_win, 1);
+	env_close(&e);
+}
+
+static void
+test_window_scale(void **state)
+{
+	struct mpn_norm_result res;
+	uint8_t ws[4] = { 1, 3, 3, 7 }; /* NOP, window scale 7 */
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40011, 80);
+	handshake(&e, &k, 1460, 1460, 1000, ws, 4, ws, 4, NULL, 0);
+	/* The scaled window (100 << 7 = 12800) takes 10000 bytes, the SYN/ACK's 1000 would not. */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 100, NULL, 0, 0, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 512, NULL, 0, 1400, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 8400, k.sseq, 512, NULL, 0, 1400, &res));
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq + 12000, k.sseq, 512, NULL, 0, 1400, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_SEQ_PAST_WIN);
+	env_close(&e);
+}
+
+static void
+test_window_variation(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	e.pol->tcp_maps[0].window_variation = MPN_ACTION_DROP;
+	tconn_init(&k, 1, 40020, 80);
+	handshake(&e, &k, 1460, 1460, 1000, NULL, 0, NULL, 0, NULL, 0);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 500, &res));
+	/* Does not trip: the ack moves up 500, the window down 500: same right edge. */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 500, 500, NULL, 0, 0, &res));
+	/* Trips: same ack, smaller window. */
+	assert_false(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 500, 100, NULL, 0, 0, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_WINDOW_VARIATION);
+	/* An old, reordered ACK is not judged. */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 100, 100, NULL, 0, 0, &res));
+	/* Default knob (allow): counted only. */
+	e.pol->tcp_maps[0].window_variation = MPN_ACTION_ALLOW;
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 500, 100, NULL, 0, 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->window_variation, 2);
+	env_close(&e);
+}
+
+static void
+test_exceed_mss(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	e.pol->tcp_maps[0].exceed_mss = MPN_ACTION_DROP;
+	tconn_init(&k, 1, 40030, 80);
+	handshake(&e, &k, 1460, 536, 65535, NULL, 0, NULL, 0, NULL, 0);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 536, &res));
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq + 536, k.sseq, 65535, NULL, 0, 537, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_EXCEED_MSS);
+	/* The other direction has its own MSS (1460). */
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 536, 65535, NULL, 0, 1460, &res));
+	env_close(&e);
+}
+
+static void
+test_ttl_evasion(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40040, 80);
+	handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	k.c.ttl = 60;
+	/* Trips: data with a lower TTL than the SYN's. */
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_TTL_EVASION);
+	/* A pure ACK with that TTL carries nothing to evade with. */
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 0, &res));
+	/* A higher TTL and the original one pass. */
+	k.c.ttl = 64;
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+	k.c.ttl = 128;
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 100, k.sseq, 65535, NULL, 0, 100, &res));
+	/* Protection off: counted, passed. */
+	e.pol->tcp_maps[0].ttl_evasion_protection = false;
+	k.c.ttl = 1;
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 200, k.sseq, 65535, NULL, 0, 100, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->ttl_evasion, 2);
+	env_close(&e);
+}
+
+static void
+test_midstream(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	/* Default: learn, and check from then on. */
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40050, 80);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 100, 65535, NULL, 0, 100, &res));
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq + 100, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->subflows_learned, 1);
+	/* An unknown RST passes and creates nothing. */
+	tconn_init(&k, 1, 40051, 80);
+	assert_true(xmit(&e, &k, true, TH_RST, 1, 0, 0, NULL, 0, 0, &res));
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), 1);
+	env_close(&e);
+
+	/* ASA: tcp-not-syn. */
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_DROP);
+	tconn_init(&k, 1, 40052, 80);
+	assert_false(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_TCP_NOT_SYN);
+	env_close(&e);
+}
+
+static void
+test_monitor(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	set_rule(e.pol, false, false, true, 0);
+	tconn_init(&k, 1, 40060, 80);
+	handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	/* Recorded, not enforced. */
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq + 100, 65535, NULL, 0, 0, &res));
+	assert_true(res.monitor);
+	assert_true(has_reason(&res, MPN_REASON_TCP_INVALID_ACK, MPN_NACT_DROP));
+	env_close(&e);
+}
+
+/* ---- MPTCP policy ---- */
+
+static void
+test_fallback(void **state)
+{
+	struct mpn_norm_result res;
+	uint8_t o[40], frame[256];
+	struct tconn k;
+	struct env e;
+	size_t n;
+	uint32_t len;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	set_rule(e.pol, true, false, false, 0); /* inspect: forces fallback */
+	tconn_init(&k, 1, 40070, 5000);
+	mptcp_handshake(&e, &k, 1, 2);
+	/* The SYN's MP_CAPABLE was cleared, so the connection is plain TCP ... */
+	assert_int_equal(mpn_conn_table_count(e.ct), 0);
+	/* ... and any kind-30 option later on is cleared, in both directions. */
+	n = dss_ack(o, 77);
+	len = build(frame, &k.c, &k.s, TH_ACK, k.cseq, k.sseq, 65535, o, n, 10);
+	e.now += 10;
+	assert_true(run(&e, frame, len, MPN_L2_ETHER, &res));
+	assert_true(has_reason(&res, MPN_REASON_MPTCP_FALLBACK, MPN_NACT_CLEAR_OPTION));
+	assert_true(res.rewritten);
+	assert_int_equal(frame[34 + 20], 1);
+	assert_int_equal(frame[34 + 27], 1);
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 10, 65535, o, n, 0, &res));
+	assert_true(has_reason(&res, MPN_REASON_MPTCP_FALLBACK, MPN_NACT_CLEAR_OPTION));
+	env_close(&e);
+
+	/*
+	 * A connection allowed at its SYN is never stripped later, even when
+	 * the policy turns to fallback mid-connection (RFC 8684 §3.7).
+	 */
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40071, 5000);
+	mptcp_handshake(&e, &k, 1, 2);
+	assert_int_equal(mpn_conn_table_count(e.ct), 1);
+	e.pol->tcp_maps[0].mptcp.mode = MPN_MPTCP_FALLBACK;
+	n = dss_ack(o, 77);
+	assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, o, n, 10, &res));
+	assert_false(has_reason(&res, MPN_REASON_MPTCP_FALLBACK, MPN_NACT_CLEAR_OPTION));
+	assert_false(res.rewritten);
+	env_close(&e);
+
+	/* Monitored fallback: keys are on the wire, joins are refused (recorded). */
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	set_rule(e.pol, true, false, true, 0);
+	tconn_init(&k, 1, 40072, 5000);
+	mptcp_handshake(&e, &k, 1, 2);
+	assert_int_equal(mpn_conn_table_count(e.ct), 1);
+	{
+		uint32_t tb;
+
+		mpn_mptcp_key_token(1, 2, &tb, NULL);
+		/* Under a non-fallback class, the join meets the connection's decision. */
+		set_rule(e.pol, false, false, true, 0);
+		tconn_init(&k, 2, 40073, 5000);
+		join_syn(o, tb, 5);
+		assert_true(xmit(&e, &k, true, TH_SYN, 1, 0, 65535, o, 12, 0, &res));
+		assert_true(has_reason(&res, MPN_REASON_MPTCP_JOIN_REFUSED, MPN_NACT_DROP));
+	}
+	env_close(&e);
+}
+
+static void
+test_bypass_follows_token(void **state)
+{
+	const uint64_t ka = 0x0102030405060708ULL, kb = 0x1112131415161718ULL;
+	struct mpn_norm_result res;
+	struct tconn k, j;
+	uint32_t tb;
+	uint8_t o[12];
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	set_rule(e.pol, false, true, false, 5000); /* port 5000: tcp-state-bypass */
+	tconn_init(&k, 1, 40080, 5000);
+	mptcp_handshake(&e, &k, ka, kb);
+	assert_int_equal(mpn_conn_table_count(e.ct), 1);
+	mpn_mptcp_key_token(1, kb, &tb, NULL);
+	/* The join goes to port 6000, which the default (checking) class gets. */
+	tconn_init(&j, 2, 40081, 6000);
+	join_syn(o, tb, 9);
+	assert_true(xmit(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0, &res));
+	assert_true(res.bypass);
+	/* Its later packets too, even ones a check would drop. */
+	assert_true(xmit(&e, &j, true, TH_ACK, j.cseq + 1, j.sseq + 12345, 65535, NULL, 0, 10,
+		&res));
+	assert_true(res.bypass);
+	assert_int_equal(mpn_tracker_stats(e.t)->joins_bypassed, 1);
+	/* A plain connection to port 6000 is checked. */
+	tconn_init(&j, 3, 40082, 6000);
+	handshake(&e, &j, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	assert_false(xmit(&e, &j, true, TH_ACK, j.cseq, j.sseq + 12345, 65535, NULL, 0, 0, &res));
+	assert_false(res.bypass);
+	env_close(&e);
+}
+
+static size_t
+add_addr_v1(uint8_t *o, uint8_t id, const uint8_t ip[4])
+{
+	o[0] = 30; o[1] = 16; o[2] = 0x30; o[3] = id;
+	memcpy(o + 4, ip, 4);
+	memset(o + 8, 0xab, 8);
+	return 16;
+}
+
+static void
+test_add_addr_policy(void **state)
+{
+	static const uint8_t good[4] = { 10, 1, 2, 3 }, bad[4] = { 192, 168, 1, 1 };
+	struct mpn_addaddr_policy *ap;
+	struct mpn_norm_result res;
+	struct mpn_conn *c;
+	struct tconn k;
+	uint8_t o[16];
+	struct env e;
+	uint32_t ta;
+	unsigned int i, n;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	ap = &e.pol->tcp_maps[0].mptcp.add_addr;
+	ap->restricted = true;
+	ap->n_prefixes = 1;
+	assert_int_equal(mpn_prefix_parse("10.0.0.0/8", &ap->prefixes[0]), 0);
+	ap->action = MPN_ACTION_CLEAR;
+	tconn_init(&k, 1, 40090, 5000);
+	mptcp_handshake(&e, &k, 21, 22);
+	mpn_mptcp_key_token(1, 21, &ta, NULL);
+	c = mpn_conn_lookup(e.ct, ta);
+	assert_non_null(c);
+
+	/* Outside the prefixes: cleared. */
+	add_addr_v1(o, 1, bad);
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 16, 0, &res));
+	assert_true(has_reason(&res, MPN_REASON_MPTCP_ADDADDR_DENIED, MPN_NACT_CLEAR_OPTION));
+	/* Inside: passes and is recorded (its forged HMAC is counted bad). */
+	add_addr_v1(o, 2, good);
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 16, 0, &res));
+	assert_false(has_reason(&res, MPN_REASON_MPTCP_ADDADDR_DENIED, MPN_NACT_CLEAR_OPTION));
+	assert_int_equal(mpn_tracker_stats(e.t)->addaddr_hmac_bad, 1);
+	for (i = 0, n = 0; i < MPN_CONN_MAX_ADDRS; i++)
+		if (c->addr[i].used == 1 && c->addr[i].id == 2 && c->addr[i].side == 1)
+			n++;
+	assert_int_equal(n, 1);
+	/* REMOVE_ADDR from the same side takes it away. */
+	o[0] = 30; o[1] = 4; o[2] = 0x40; o[3] = 2;
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 4, 0, &res));
+	for (i = 0, n = 0; i < MPN_CONN_MAX_ADDRS; i++)
+		if (c->addr[i].used == 1)
+			n++;
+	assert_int_equal(n, 0);
+	/* Action drop. */
+	ap->action = MPN_ACTION_DROP;
+	add_addr_v1(o, 3, bad);
+	assert_false(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 16, 0, &res));
+	assert_int_equal(res.drop_reason, MPN_REASON_MPTCP_ADDADDR_DENIED);
+	/* Ports: only 5000-5001 allowed; no port means this subflow's (5000). */
+	ap->n_ports = 1;
+	ap->ports[0].lo = 5000;
+	ap->ports[0].hi = 5001;
+	add_addr_v1(o, 4, good);
+	assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 16, 0, &res));
+	ap->ports[0].lo = ap->ports[0].hi = 6000;
+	assert_false(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq, 65535, o, 16, 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->addaddr_denied, 3);
+	env_close(&e);
+}
+
+static void
+test_fastclose_on_join(void **state)
+{
+	const uint64_t ka = 0xa1a2a3a4a5a6a7a8ULL, kb = 0xb1b2b3b4b5b6b7b8ULL;
+	struct mpn_norm_result res;
+	struct mpn_flow_key key;
+	struct mpn_subflow *sf;
+	uint32_t ta, tb;
+	struct tconn k, j;
+	uint8_t o[12], f[128];
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40100, 5000);
+	mptcp_handshake(&e, &k, ka, kb);
+	mpn_mptcp_key_token(1, ka, &ta, NULL);
+	mpn_mptcp_key_token(1, kb, &tb, NULL);
+	tconn_init(&j, 2, 40101, 5000);
+	assert_int_equal(join(&e, &j, 1, tb, ka, kb, false, false), 7);
+	/* MP_FASTCLOSE from the client on the join, with the server's key (RFC 8684 §3.5). */
+	o[0] = 30; o[1] = 12; o[2] = 0x70; o[3] = 0;
+	put64(o + 4, kb);
+	assert_true(xmit(&e, &j, true, TH_RST | TH_ACK, j.cseq + 1, j.sseq + 1, 0, o, 12, 0,
+		&res));
+	assert_true(mpn_conn_is_closed(mpn_conn_lookup(e.ct, ta)));
+	assert_int_equal(mpn_tracker_stats(e.t)->fastclose, 1);
+	/* The initial subflow closes with it at its next packet or sweep. */
+	mpn_tracker_loop(e.t, e.now, 1024);
+	build(f, &k.c, &k.s, TH_ACK, k.cseq, k.sseq, 0, NULL, 0, 0);
+	{
+		struct mpn_pkt p;
+
+		assert_int_equal(mpn_pkt_parse(f, 54, MPN_L2_ETHER, &p), MPN_PKT_TCP);
+		mpn_flow_key_from_pkt(f, &p, &key);
+	}
+	sf = mpn_flow_lookup(mpn_tracker_table(e.t), &key, e.now);
+	assert_non_null(sf);
+	assert_int_equal(sf->state, MPN_TCP_CLOSED);
+	/* After the closed timeout everything, the record included, is gone. */
+	e.now += 11 * 1000000ULL;
+	mpn_tracker_loop(e.t, e.now, 1024);
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), 0);
+	assert_int_equal(mpn_conn_table_count(e.ct), 0);
+	assert_null(mpn_conn_lookup(e.ct, ta));
+	env_close(&e);
+}
+
+int
+main(int argc, char **argv)
+{
+	char *eal_argv[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level", "lib.eal:warning" };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_captures),
+		cmocka_unit_test(test_capture_json),
+		cmocka_unit_test(test_forged_joins),
+		cmocka_unit_test(test_floods),
+		cmocka_unit_test(test_table_full),
+		cmocka_unit_test(test_invalid_ack),
+		cmocka_unit_test(test_seq_past_window),
+		cmocka_unit_test(test_window_scale),
+		cmocka_unit_test(test_window_variation),
+		cmocka_unit_test(test_exceed_mss),
+		cmocka_unit_test(test_ttl_evasion),
+		cmocka_unit_test(test_midstream),
+		cmocka_unit_test(test_monitor),
+		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_bypass_follows_token),
+		cmocka_unit_test(test_add_addr_policy),
+		cmocka_unit_test(test_fastclose_on_join),
+	};
+	int rc;
+
+	(void)argc;
+	if (rte_eal_init((int)RTE_DIM(eal_argv), eal_argv) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "config.h"
+#include "conn.h"
+#include "track.h"
 #include "policy_slot.h"
 #include "ports.h"
 #include "stats.h"
@@ -39,6 +41,8 @@ struct mpn_app {
 	 */
 	struct mpn_worker_stats baseline[MPN_MAX_WORKERS];
 	struct mpn_policy_slot policy;
+	struct mpn_conn_table *conns;      /**< shared by the workers; main is RCU thread n_workers */
+	struct mpn_tracker *trackers[MPN_MAX_WORKERS];
 	time_t started;
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
@@ -58,6 +62,18 @@ mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out);
 /** Totals over all workers since the last `clear counters`. */
 void
 mpn_app_total_counters(struct mpn_worker_stats *out);
+
+/**
+ * Create the token table and one tracker per worker from @p cfg, timing
+ * with @p hz units per second. @return 0 or -1 with a message in @p err.
+ */
+int
+mpn_app_tracking_init(const struct mpn_config *cfg, unsigned int n_workers, uint64_t hz,
+	char *err, size_t errlen);
+
+/** Free the trackers and the token table (workers stopped). */
+void
+mpn_app_tracking_fini(void);
 
 /** Register the CLI commands. */
 int

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "cli.h"
 #include "cli_render.h"
+#include "conn.h"
 #include "mptcp.h"
 #include "policy.h"
 
@@ -437,7 +438,186 @@ cmd_show_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* Arguments of `show connections|subflows`: [token HEX] [limit N]. */
+struct conn_filter {
+	bool by_token;
+	uint32_t token;
+	uint64_t limit;
+	uint64_t shown;
+	struct mpn_render *r;
+};
+
+static int
+parse_conn_filter(struct mpn_cli_ctx *ctx, int argc, const char *const *argv,
+	struct conn_filter *f)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	f->limit = UINT64_MAX;
+	f->r = ctx->r;
+	for (i = 0; i < argc; i += 2) {
+		uint64_t v;
+
+		if (i + 1 >= argc)
+			return mpn_cli_usage_error(ctx);
+		if (strcmp(argv[i], "token") == 0) {
+			const char *h = argv[i + 1];
+
+			if (strncmp(h, "0x", 2) == 0)
+				h += 2;
+			if (mpn_cli_parse_u64(h, 16, UINT32_MAX, &v) != 0)
+				return mpn_cli_error(ctx, "token is 8 hex digits, e.g. 4951d561");
+			f->by_token = true;
+			f->token = (uint32_t)v;
+		} else if (strcmp(argv[i], "limit") == 0) {
+			if (mpn_cli_parse_u64(argv[i + 1], 10, UINT32_MAX, &v) != 0)
+				return mpn_cli_error(ctx, "limit is a number");
+			f->limit = v;
+		} else {
+			return mpn_cli_usage_error(ctx);
+		}
+	}
+	return 0;
+}
+
+static bool
+conn_selected(struct conn_filter *f, const struct mpn_conn *c)
+{
+	if (f->by_token && c->token_a != f->token && c->token_b != f->token)
+		return false;
+	if (f->shown >= f->limit)
+		return false;
+	f->shown++;
+	return true;
+}
+
+static unsigned int
+conn_subflows(const struct mpn_conn *c)
+{
+	struct mpn_conn_subflow sf;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
+		n += mpn_conn_subflow_read(c, i, &sf);
+	return n;
+}
+
+static void
+row_connection(const struct mpn_conn *c, void *arg)
+{
+	struct conn_filter *f = arg;
+	struct mpn_render *r = f->r;
+
+	if (!conn_selected(f, c))
+		return;
+	mpn_render_row_begin(r);
+	mpn_render_cell_fmt(r, "0x%08x", c->token_a);
+	mpn_render_cell_fmt(r, "0x%08x", c->token_b);
+	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_a);
+	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_b);
+	mpn_render_cell_u64(r, c->version);
+	mpn_render_cell_str(r, mpn_conn_state_name(c));
+	mpn_render_cell_str(r, mpn_flow_decision_name(c->decision));
+	mpn_render_cell_u64(r, conn_subflows(c));
+	mpn_render_cell_u64(r, __atomic_load_n(&c->pkts, __ATOMIC_RELAXED));
+	mpn_render_cell_u64(r, __atomic_load_n(&c->bytes, __ATOMIC_RELAXED));
+	mpn_render_cell_u64(r, __atomic_load_n(&c->drops, __ATOMIC_RELAXED));
+	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_ok, __ATOMIC_RELAXED));
+	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_bad, __ATOMIC_RELAXED));
+	mpn_render_row_end(r);
+}
+
+/* ASA's `show conn`, for MPTCP: one row per connection, A = the client. */
+static int
+cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct conn_filter f;
+
+	if (parse_conn_filter(ctx, argc, argv, &f) != 0)
+		return -1;
+	mpn_render_u64(ctx->r, "connections", mpn_conn_table_count(mpn_app.conns));
+	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
+		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
+		"joins_ok", "joins_bad", NULL);
+	mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static void
+rows_subflows(const struct mpn_conn *c, void *arg)
+{
+	struct conn_filter *f = arg;
+	struct mpn_conn_subflow sf;
+	unsigned int i;
+
+	if (!conn_selected(f, c))
+		return;
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		char a[64], b[64];
+
+		if (!mpn_conn_subflow_read(c, i, &sf))
+			continue;
+		mpn_conn_endpoint_str(a, sizeof(a), sf.family, sf.src, sf.sport);
+		mpn_conn_endpoint_str(b, sizeof(b), sf.family, sf.dst, sf.dport);
+		mpn_render_row_begin(f->r);
+		mpn_render_cell_fmt(f->r, "0x%08x", c->token_b);
+		mpn_render_cell_str(f->r, a);
+		mpn_render_cell_str(f->r, b);
+		mpn_render_cell_str(f->r, mpn_flow_role_name(sf.role));
+		mpn_render_cell_str(f->r, mpn_tcp_state_name(sf.tcp_state));
+		mpn_render_cell_str(f->r, sf.role == 0 ? "-" : mpn_join_state_name(sf.join_state));
+		mpn_render_cell_u64(f->r, sf.pkts);
+		mpn_render_cell_u64(f->r, sf.bytes);
+		mpn_render_cell_u64(f->r, sf.drops);
+		mpn_render_row_end(f->r);
+	}
+}
+
+static int
+cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct conn_filter f;
+
+	if (parse_conn_filter(ctx, argc, argv, &f) != 0)
+		return -1;
+	mpn_render_table_begin(ctx->r, "subflows", "token_b", "initiator", "responder", "role",
+		"state", "join", "pkts", "bytes", "drops", NULL);
+	mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+static int
+cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_track_stats *per[MPN_MAX_WORKERS];
+	struct mpn_track_stats total;
+	unsigned int w, i, n = mpn_track_stats_count();
+
+	(void)argc;
+	(void)argv;
+	for (w = 0; w < mpn_app.n_workers; w++)
+		per[w] = mpn_tracker_stats(mpn_app.trackers[w]);
+	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+		const char *name = mpn_track_stats_get(&total, i, &v);
+
+		if (name != NULL)
+			mpn_render_u64(ctx->r, name, v);
+	}
+	return 0;
+}
+
 static const struct mpn_cli_command commands[] = {
+	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
+		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
+	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
+		"the subflows of each MPTCP connection, with join verdicts", NULL },
+	{ "show tracking", "", 0, 0, cmd_show_tracking,
+		"connection tracking counters: joins, evictions, stateful checks", NULL },
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
 	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
 	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },

@@ -262,6 +262,7 @@ assign_queues(void)
 		wk->policy = &mpn_app.policy;
 		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
 		wk->pipeline.trace_fn = record_trace;
+		wk->pipeline.tracker = mpn_app.trackers[w];
 		for (p = 0; p < mpn_app.ports.n; p++) {
 			struct mpn_rxq *q;
 
@@ -337,6 +338,8 @@ run_online(void)
 	if (mpn_policy_slot_init(&mpn_app.policy, nw, mpn_app.cfg.policy) != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
 	mpn_app.cfg.policy = NULL;
+	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 	assign_queues();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
@@ -349,13 +352,17 @@ run_online(void)
 		"SIGINT or SIGTERM stops\n", nw, mpn_app.cfg.n_links, mpn_app.cfg.control.socket);
 	fflush(stdout);
 	/* The main lcore serves the control socket and never touches packets. */
-	while (!mpn_force_quit)
+	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
+		/* No connection record is held between two polls. */
+		mpn_conn_table_quiescent(mpn_app.conns, nw);
+	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
+	mpn_app_tracking_fini();
 	mpn_policy_slot_fini(&mpn_app.policy);
 	rte_mempool_free(mp);
 	return 0;

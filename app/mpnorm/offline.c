@@ -13,6 +13,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "app.h"
+#include "conn.h"
 #include "json.h"
 #include "offline.h"
 #include "pcapio.h"
@@ -92,6 +94,30 @@ struct slot {
 	size_t tail_cap;
 };
 
+static void
+json_conn(const struct mpn_conn *c, void *arg)
+{
+	mpn_conn_json(c, arg, NULL);
+}
+
+/* The tracker's counters: connections, joins, evictions, stateful checks. */
+static void
+json_tracking(struct mpn_json *j)
+{
+	const struct mpn_track_stats *ts = mpn_tracker_stats(mpn_app.trackers[0]);
+	unsigned int i, n = mpn_track_stats_count();
+
+	mpn_json_object_begin(j, "tracking");
+	for (i = 0; i < n; i++) {
+		uint64_t v;
+		const char *name = mpn_track_stats_get(ts, i, &v);
+
+		if (name != NULL)
+			mpn_json_u64(j, name, v);
+	}
+	mpn_json_object_end(j);
+}
+
 static int
 write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	const char *linktype, const struct mpn_worker_stats *stats)
@@ -113,6 +139,11 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	mpn_json_str(&j, "linktype", linktype);
 	mpn_report_json_counters(&j, stats);
 	mpn_report_json_workers(&j, stats, 1);
+	json_tracking(&j);
+	/* Every MPTCP connection seen, in the order it was seen. */
+	mpn_json_array_begin(&j, "connections");
+	mpn_conn_table_foreach(mpn_app.conns, json_conn, &j);
+	mpn_json_array_end(&j);
 	mpn_json_object_end(&j);
 	mpn_json_end(&j);
 	fclose(m);
@@ -163,6 +194,8 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 	struct mpn_pipeline pl;
 	struct rte_mempool *mp;
 	uint32_t room;
+	uint64_t now = 0;
+	bool nano = false;
 	unsigned int n, i;
 	int rc = 1, eof = 0;
 
@@ -185,6 +218,13 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		goto done;
 	}
 	mpn_pipeline_init(&pl, 0, &stats);
+	/* Capture time, in microseconds, drives the timeouts: runs are deterministic. */
+	if (mpn_app_tracking_init(cfg, 1, 1000000, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mpnorm: %s\n", err);
+		goto done;
+	}
+	pl.tracker = mpn_app.trackers[0];
+	nano = mpn_pcap_in_nanosecond(in);
 
 	while (!eof) {
 		for (n = 0; n < burst; n++) {
@@ -215,6 +255,9 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 			pkts[n]->pkt_len = head;
 			s->ts_sec = rec.ts_sec;
 			s->ts_frac = rec.ts_frac;
+			if (n == 0)
+				now = (uint64_t)rec.ts_sec * 1000000u +
+					(uint64_t)(nano ? rec.ts_frac / 1000 : rec.ts_frac);
 			s->caplen = rec.caplen;
 			s->len = rec.len;
 			s->tail_len = rec.caplen - head;
@@ -234,7 +277,8 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		}
 		if (n == 0)
 			break;
-		mpn_pipeline_run(&pl, cfg->policy, &origin, pkts, (uint16_t)n, verdicts);
+		mpn_pipeline_run(&pl, cfg->policy, &origin, pkts, (uint16_t)n, verdicts, now);
+		mpn_tracker_loop(pl.tracker, now, 64);
 		for (i = 0; i < n; i++) {
 			struct slot *s = &slots[i];
 
@@ -284,6 +328,7 @@ done:
 	mpn_pcap_in_close(in);
 	for (i = 0; i < MPN_MAX_BURST; i++)
 		free(slots[i].tail);
+	mpn_app_tracking_fini();
 	rte_mempool_free(mp);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -43,7 +44,8 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 
 /* Receive one burst on @p q, run the pipeline, send what it forwards. */
 static void
-worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q)
+worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
+	uint64_t now)
 {
 	struct rte_mbuf *pkts[MPN_MAX_BURST];
 	struct rte_mbuf *fwd[MPN_MAX_BURST];
@@ -55,7 +57,7 @@ worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct 
 		return;
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts);
+	mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts, now);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == MPN_VERDICT_FORWARD)
 			fwd[n_fwd++] = pkts[i];
@@ -82,10 +84,14 @@ mpn_worker_main(void *arg)
 		 * no packet is ever processed half under the old policy.
 		 */
 		const struct mpn_policy *policy = mpn_policy_slot_get(w->policy);
+		uint64_t now = rte_get_tsc_cycles();
 
 		for (i = 0; i < w->n_rxq; i++)
-			worker_poll(w, policy, &w->rxq[i]);
+			worker_poll(w, policy, &w->rxq[i], now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
+		/* Expire a few subflows, and report RCU quiescence for the token table. */
+		if (w->pipeline.tracker != NULL)
+			mpn_tracker_loop(w->pipeline.tracker, now, 64);
 	}
 	mpn_policy_slot_reader_offline(w->policy, w->index);
 	return 0;

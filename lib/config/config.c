@@ -55,6 +55,48 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 }
 
 static int
+load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
+{
+	static const char *const known[] = {
+		"closed-timeout", "connections", "embryonic-timeout", "half-closed-timeout",
+		"idle-timeout", "subflows", "unknown-subflow", NULL,
+	};
+	struct mpn_config_tables *t = &cfg->tables;
+	const config_setting_t *g = config_setting_get_member(root, "tables");
+	char mid[16] = "learn";
+
+	t->subflows = MPN_DEFAULT_SUBFLOWS;
+	t->connections = MPN_DEFAULT_CONNECTIONS;
+	t->embryonic_timeout = 30;
+	t->idle_timeout = 3600;
+	t->half_closed_timeout = 600;
+	t->closed_timeout = 10;
+	if (g == NULL)
+		return 0;
+	if (!config_setting_is_group(g))
+		return mpn_cfg_fail(ld, g, "'tables' must be a group: tables = { subflows = N; ... };");
+	if (mpn_cfg_check_known(ld, g, "tables", known) != 0 ||
+			mpn_cfg_get_uint(ld, g, "subflows", 64, 1u << 26, &t->subflows) != 0 ||
+			mpn_cfg_get_uint(ld, g, "connections", 64, 1u << 26, &t->connections) != 0 ||
+			mpn_cfg_get_uint(ld, g, "embryonic-timeout", 1, 86400, &t->embryonic_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "idle-timeout", 1, 7 * 86400, &t->idle_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "half-closed-timeout", 1, 86400,
+				&t->half_closed_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "closed-timeout", 1, 3600, &t->closed_timeout) != 0 ||
+			mpn_cfg_get_string(ld, g, "unknown-subflow", mid, sizeof(mid), false) != 0)
+		return -1;
+	if (strcmp(mid, "learn") == 0)
+		t->unknown_subflow_drop = false;
+	else if (strcmp(mid, "drop") == 0)
+		t->unknown_subflow_drop = true;
+	else
+		return mpn_cfg_fail(ld, config_setting_get_member(g, "unknown-subflow"),
+			"'unknown-subflow' is \"learn\" (mpnorm started after the connection) or "
+			"\"drop\" (reason tcp-not-syn, as the ASA does)");
+	return 0;
+}
+
+static int
 load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
 	static const char *const known[] = { "group", "mode", "socket", NULL };
@@ -226,7 +268,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 {
 	static const char *const known[] = {
 		"class-maps", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
-		"tcp-maps", NULL,
+		"tables", "tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
 	const config_setting_t *root;
@@ -254,6 +296,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 	if (mpn_cfg_check_known(&ld, root, "the top level", known) != 0 ||
 			load_dataplane(&ld, root, cfg) != 0 ||
 			load_control(&ld, root, cfg) != 0 ||
+			load_tables(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_policy(&ld, root, cfg) != 0)

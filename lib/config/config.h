@@ -48,6 +48,20 @@ struct mpn_config_dataplane {
 	int workers_line;         /**< line of 'workers', 0 when defaulted */
 };
 
+/** Connection tracking: the `tables` group. */
+struct mpn_config_tables {
+	unsigned int subflows;            /**< subflow entries per worker */
+	unsigned int connections;         /**< MPTCP connection records, shared */
+	unsigned int embryonic_timeout;   /**< s, ASA `timeout embryonic` */
+	unsigned int idle_timeout;        /**< s, ASA `timeout conn` */
+	unsigned int half_closed_timeout; /**< s, ASA `timeout half-closed` */
+	unsigned int closed_timeout;      /**< s, kept after RST or both FINs */
+	bool unknown_subflow_drop;        /**< false: learn mid-stream subflows */
+};
+
+#define MPN_DEFAULT_SUBFLOWS 65536
+#define MPN_DEFAULT_CONNECTIONS 65536
+
 /** The control socket: the `control` group. */
 struct mpn_config_control {
 	char socket[108];                  /**< unix socket path (sun_path size) */
@@ -80,6 +94,7 @@ struct mpn_config {
 	char path[MPN_CONFIG_PATH_MAX];
 	struct mpn_config_dataplane dataplane;
 	struct mpn_config_control control;
+	struct mpn_config_tables tables;
 	unsigned int n_ports;
 	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
 	unsigned int n_links;

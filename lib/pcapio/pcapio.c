@@ -81,6 +81,12 @@ mpn_pcap_in_linktype_name(const struct mpn_pcap_in *in)
 	return n != NULL ? n : "unknown";
 }
 
+bool
+mpn_pcap_in_nanosecond(const struct mpn_pcap_in *in)
+{
+	return in->precision == PCAP_TSTAMP_PRECISION_NANO;
+}
+
 int
 mpn_pcap_in_next(struct mpn_pcap_in *in, struct mpn_pcap_rec *rec,
 	char *err, size_t errlen)

@@ -44,6 +44,10 @@ mpn_pcap_in_linktype(const struct mpn_pcap_in *in);
 const char *
 mpn_pcap_in_linktype_name(const struct mpn_pcap_in *in);
 
+/** True when time stamps are in nanoseconds, false for microseconds. */
+bool
+mpn_pcap_in_nanosecond(const struct mpn_pcap_in *in);
+
 /**
  * Read the next record.
  * @return 1 with @p rec filled, 0 at a clean end of file, or -1 with a

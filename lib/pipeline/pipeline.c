@@ -120,7 +120,7 @@ account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_res
 void
 mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
-	uint8_t *verdicts)
+	uint8_t *verdicts, uint64_t now)
 {
 	struct mpn_norm_origin origin = {
 		.l2 = from->l2, .link = from->link, .dir = (uint8_t)from->dir,
@@ -146,13 +146,22 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 			memcpy(before, frame, blen);
 			mpn_normalize_decide(policy, &origin, frame, len, &res);
 			count_mptcp_options(pl->stats, frame, &res);
+			if (pl->tracker != NULL)
+				mpn_track(pl->tracker, policy, &res, frame, now);
 			mpn_normalize_apply(&res, frame);
 			if (__atomic_fetch_sub(&pl->trace_remaining, 1, __ATOMIC_RELAXED) > 0 &&
 					pl->trace_fn != NULL)
 				pl->trace_fn(pl->trace_arg, pl->worker, from, before, blen, &res);
 		} else {
+			/*
+			 * Decide, let the tracker add what only connection state
+			 * can know (joins, addresses, the ASA's stateful checks,
+			 * bypass and fallback that follow the token), then write.
+			 */
 			mpn_normalize_decide(policy, &origin, frame, len, &res);
 			count_mptcp_options(pl->stats, frame, &res);
+			if (pl->tracker != NULL)
+				mpn_track(pl->tracker, policy, &res, frame, now);
 			mpn_normalize_apply(&res, frame);
 		}
 		account(pl, frame, &res);

@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 
 #include "normalize.h"
+#include "track.h"
 #include "policy.h"
 #include "stats.h"
 
@@ -52,6 +53,7 @@ typedef void (*mpn_pipeline_trace_fn)(void *arg, unsigned int worker,
 /** One worker's pipeline state. It is owned by that worker alone. */
 struct mpn_pipeline {
 	struct mpn_worker_stats *stats;
+	struct mpn_tracker *tracker;   /**< connection tracking; NULL: stateless */
 	unsigned int worker;
 	/* Rate limit of alert log lines: a token bucket refilled every second. */
 	uint64_t log_tokens;
@@ -71,11 +73,13 @@ mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
 
 /**
  * Run the pipeline over @p n packets under @p policy and write one verdict
- * per packet. Packets are rewritten in place; none is freed here.
+ * per packet. Packets are rewritten in place; none is freed here. @p now is
+ * the time of the burst in the tracker's units (TSC live, capture time
+ * offline, so offline runs are deterministic).
  */
 void
 mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
-	uint8_t *verdicts);
+	uint8_t *verdicts, uint64_t now);
 
 #endif /* MPN_PIPELINE_H */

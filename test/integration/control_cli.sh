@@ -20,7 +20,9 @@ cleanup() {
 trap cleanup EXIT
 
 groupadd "$group"
-cat >"$TMP/live.conf" <<CONF
+# The shipped MPTCP-aware policy, so joins are verified live.
+sed -n '/^tcp-maps/,$p' "$SRCDIR/config/mpnorm.conf" >"$TMP/live.conf"
+cat >>"$TMP/live.conf" <<CONF
 control = { socket = "$sock"; mode = "0660"; group = "$group"; };
 ports = ( { name = "net_pcap0"; devargs = "rx_pcap=$in,tx_pcap=$TMP/out.pcap"; } );
 links = ( { name = "stick"; port = "net_pcap0"; } );
@@ -34,6 +36,8 @@ sleep 1   # let the worker drain the capture
 
 check "help lists every command" bash -c "[ \$('$MPNORMCTL' -s '$sock' help | grep -cE '^ *(show|clear|reload|set|trace|help)') -ge 15 ]"
 for c in "show version" "show ports" "show links" "show workers" "show stats" "show drops" \
+		"show connections" "show connections token eff317c4 limit 1" "show subflows" \
+		"show subflows token 0xeff317c4" "show tracking" \
 		"show tcp-map" "show tcp-map default" "show policy" "show config" "show trace" \
 		"trace 5" "set log-level info" "clear counters" "reload"; do
 	# shellcheck disable=SC2086
@@ -41,6 +45,19 @@ for c in "show version" "show ports" "show links" "show workers" "show stats" "s
 	# shellcheck disable=SC2086
 	check "'$c' answers in JSON that jq parses" bash -c "'$MPNORMCTL' -s '$sock' -j $c | jq -e . >/dev/null"
 done
+
+# The connection view carries the tokens the kernel itself reported for
+# this capture (pcaps/README.md, from ss -Mti), in text and in JSON.
+ctl -j show connections >"$TMP/conns.json"
+check "show connections: one connection" jq_eq "$TMP/conns.json" '.connection | length' 1
+check "show connections: client token is the kernel's b594cf97" jq_eq "$TMP/conns.json" '.connection[0].token_a' 0xb594cf97
+check "show connections: server token is the kernel's eff317c4" jq_eq "$TMP/conns.json" '.connection[0].token_b' 0xeff317c4
+check "show connections: two subflows" jq_eq "$TMP/conns.json" '.connection[0].subflows' 2
+check "show connections (text): same tokens" bash -c "'$MPNORMCTL' -s '$sock' show connections | grep -q '0xb594cf97  0xeff317c4'"
+ctl -j show subflows token eff317c4 >"$TMP/subs.json"
+check "show subflows: the join is verified" jq_eq "$TMP/subs.json" '[.subflows[] | select(.role == "join") | .join] | join(",")' ok
+rc=0; ctl show connections token zz >/dev/null 2>&1 || rc=$?
+check "show connections token zz: exit 2" [ "$rc" -eq 2 ]
 
 # Text and JSON come from the same data. (clear counters ran above: look at
 # the workers table, which shows the counters since then: zero.)

@@ -6,8 +6,10 @@
 #  - asa-allow-mptcp: the output equals the input byte for byte;
 #  - add-addr = "clear": only ADD_ADDR bytes and checksums change;
 #  - mp-join = "drop": exactly the packets carrying MP_JOIN disappear;
-#  - inspect (fallback): MP_CAPABLE goes from the SYN and SYN/ACK only, and
-#    the join SYN is refused;
+#  - inspect (fallback): decided at the SYN: MP_CAPABLE goes from the SYN and
+#    SYN/ACK, every later kind-30 option of that subflow is cleared (the
+#    capture was made without mpnorm, so the hosts kept sending them), and
+#    the join is refused;
 #  - mpnorm.conf: the CVE-2017-13040 short DSS is dropped as malformed.
 . "$SRCDIR/test/lib.sh"
 
@@ -103,12 +105,17 @@ editcap -F pcap "$bundled" "$TMP/fb-expect-frames.pcap" $join_syns >/dev/null
 check "fallback: only the join's SYN and SYN/ACK are dropped" \
 	[ "$(count_records "$TMP/fb.pcap")" -eq $(( $(count_records "$bundled") - 2 )) ]
 check "fallback: counted as mptcp-join-refused" jq_eq "$TMP/fb.json" '.drops["mptcp-join-refused"]' 2
-check "fallback: MP_CAPABLE cleared in the SYN and the SYN/ACK only" \
-	jq_eq "$TMP/fb.json" '.rewrites["mptcp-fallback"]' 2
-check "fallback: nothing else changed, only MP_CAPABLE became NOPs" \
-	python3 "$SRCDIR/test/pcap/optdiff.py" "$TMP/fb-expect-frames.pcap" "$TMP/fb.pcap" 30/0
-check "fallback: the third ACK keeps its MP_CAPABLE (never strip mid-connection)" \
-	[ "$(tshark -r "$TMP/fb.pcap" -Y 'tcp.options.mptcp.subtype == 0' 2>/dev/null | wc -l)" -eq 1 ]
+n_initial=$(tshark -r "$bundled" -Y 'mptcp && tcp.port == 40399' -T fields \
+	-e tcp.options.mptcp.subtype 2>/dev/null | tr ',' '\n' | grep -c .)
+check "fallback: all $n_initial kind-30 options of the initial subflow cleared as mptcp-fallback" \
+	jq_eq "$TMP/fb.json" '.rewrites["mptcp-fallback"]' "$n_initial"
+check "fallback: two at the SYN, the rest by the tracker after it" \
+	jq_eq "$TMP/fb.json" '.tracking.fallback_cleared' "$((n_initial - 2))"
+check "fallback: nothing but kind-30 options changed, into NOPs" \
+	python3 "$SRCDIR/test/pcap/optdiff.py" "$TMP/fb-expect-frames.pcap" "$TMP/fb.pcap" 30
+check "fallback: no MPTCP option left on the initial subflow" \
+	[ "$(tshark -r "$TMP/fb.pcap" -Y 'mptcp && tcp.port == 40399' 2>/dev/null | wc -l)" -eq 0 ]
+check "fallback: no connection was tracked as MPTCP" jq_eq "$TMP/fb.json" '.connections | length' 0
 
 # The CVE-2017-13040 regression, a 3-byte DSS. libpcap hands us the record
 # cut to the file's 73-byte snap length, one byte short of its TCP header, so

@@ -43,6 +43,9 @@ struct mpn_app {
 	struct mpn_policy_slot policy;
 	struct mpn_conn_table *conns;      /**< shared by the workers; main is RCU thread n_workers */
 	struct mpn_tracker *trackers[MPN_MAX_WORKERS];
+	bool handoff;                      /**< placement decided at start-up */
+	char placement_why[200];
+	struct rte_ring *inboxes[MPN_MAX_WORKERS];
 	time_t started;
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;

@@ -105,8 +105,9 @@ cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	mpn_render_str(ctx->r, "placement", mpn_app.placement_why);
 	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
-		"dropped", "rewritten", "bursts", NULL);
+		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", NULL);
 	for (i = 0; i < mpn_app.n_workers; i++) {
 		struct mpn_worker_stats w;
 
@@ -120,6 +121,8 @@ cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		mpn_render_cell_u64(ctx->r, w.dropped);
 		mpn_render_cell_u64(ctx->r, w.rewritten);
 		mpn_render_cell_u64(ctx->r, w.rx_bursts);
+		mpn_render_cell_u64(ctx->r, w.handoffs_out);
+		mpn_render_cell_u64(ctx->r, w.handoffs_in);
 		mpn_render_row_end(ctx->r);
 	}
 	mpn_render_table_end(ctx->r);

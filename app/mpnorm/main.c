@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include <rte_pdump.h>
+#include <rte_ring.h>
 
 #include "app.h"
 #include "cli.h"
@@ -237,14 +238,70 @@ print_exit_report(void)
 			total.port[i].rx, total.port[i].tx, total.port[i].tx_dropped,
 			es.imissed, es.rx_nombuf);
 	}
-	printf("\n%-6s %-6s %12s %12s %12s %12s\n", "worker", "lcore", "rx", "tx",
-		"dropped", "rewritten");
+	printf("\n%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "worker", "lcore", "rx", "tx",
+		"dropped", "rewritten", "handoff-out", "handoff-in");
 	for (i = 0; i < nw; i++)
-		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-			i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx, mpn_app.stats[i].tx,
-			mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten);
+		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx,
+			mpn_app.stats[i].tx, mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten,
+			mpn_app.stats[i].handoffs_out, mpn_app.stats[i].handoffs_in);
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
+}
+
+/*
+ * Decide how a flow's packets meet on one worker (ARCHITECTURE.md §3):
+ * trust the device when every port's placement is symmetric, else hand off
+ * in software. The config can force either.
+ */
+static int
+decide_placement(unsigned int nw, char *err, size_t errlen)
+{
+	enum mpn_placement mode = mpn_app.cfg.dataplane.placement;
+	unsigned int p, w;
+	int bad = -1;
+
+	for (p = 0; p < mpn_app.ports.n; p++)
+		if (mpn_app.ports.in_use[p] && !mpn_app.ports.symmetric[p] && bad < 0)
+			bad = (int)p;
+	if (nw == 1) {
+		mpn_app.handoff = false;
+		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why), "one worker");
+	} else if (mode == MPN_PLACEMENT_HANDOFF) {
+		mpn_app.handoff = true;
+		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
+			"handoff (forced by dataplane.placement)");
+	} else if (mode == MPN_PLACEMENT_SYMMETRIC) {
+		mpn_app.handoff = false;
+		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
+			"symmetric (forced by dataplane.placement%s%s)", bad >= 0 ? "; unverified on " : "",
+			bad >= 0 ? mpn_app.cfg.ports[bad].name : "");
+	} else if (bad >= 0) {
+		mpn_app.handoff = true;
+		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
+			"handoff: port '%s' is not symmetric (%s)", mpn_app.cfg.ports[bad].name,
+			mpn_app.ports.placement_note[bad]);
+	} else {
+		mpn_app.handoff = false;
+		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
+			"symmetric on every port");
+	}
+	if (!mpn_app.handoff)
+		return 0;
+	for (w = 0; w < nw; w++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "mpn_inbox%u", w);
+		/* Many workers produce, only the owner consumes. */
+		mpn_app.inboxes[w] = rte_ring_create(name, rte_align32pow2(
+			mpn_app.cfg.dataplane.handoff_ring), (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (mpn_app.inboxes[w] == NULL) {
+			snprintf(err, errlen, "cannot create handoff ring %s of %u entries: lower "
+				"dataplane.handoff_ring", name, mpn_app.cfg.dataplane.handoff_ring);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* Give worker w queue w of every port that belongs to a link. */
@@ -263,6 +320,11 @@ assign_queues(void)
 		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
 		wk->pipeline.trace_fn = record_trace;
 		wk->pipeline.tracker = mpn_app.trackers[w];
+		wk->n_workers = mpn_app.cfg.dataplane.workers;
+		wk->handoff = mpn_app.handoff;
+		wk->inbox = mpn_app.inboxes[w];
+		wk->inboxes = mpn_app.inboxes;
+		memset(wk->rxq_of_port, -1, sizeof(wk->rxq_of_port));
 		for (p = 0; p < mpn_app.ports.n; p++) {
 			struct mpn_rxq *q;
 
@@ -277,6 +339,7 @@ assign_queues(void)
 			q->origin.link = mpn_app.ports.link[p];
 			q->origin.dir = mpn_app.ports.is_outside[p] ? MPN_DIR_OUT2IN : MPN_DIR_IN2OUT;
 			q->origin.l2 = MPN_L2_ETHER;
+			wk->rxq_of_port[q->port_id] = (int8_t)(wk->n_rxq - 1);
 		}
 	}
 }
@@ -340,6 +403,9 @@ run_online(void)
 	mpn_app.cfg.policy = NULL;
 	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (decide_placement(nw, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
 	assign_queues();
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
@@ -363,6 +429,8 @@ run_online(void)
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
 	mpn_app_tracking_fini();
+	for (w = 0; w < nw; w++)
+		rte_ring_free(mpn_app.inboxes[w]);
 	mpn_policy_slot_fini(&mpn_app.policy);
 	rte_mempool_free(mp);
 	return 0;

@@ -25,6 +25,13 @@ struct mpn_ports {
 	uint8_t is_outside[MPN_CONFIG_MAX_PORTS];
 	uint8_t in_use[MPN_CONFIG_MAX_PORTS];    /**< the port belongs to a link */
 	uint8_t started[MPN_CONFIG_MAX_PORTS];
+	/**
+	 * Both directions of a flow are known to land on the same queue index:
+	 * symmetric RSS verified at start-up, the kernel's symmetric fanout of
+	 * af_packet, or a single queue.
+	 */
+	uint8_t symmetric[MPN_CONFIG_MAX_PORTS];
+	char placement_note[MPN_CONFIG_MAX_PORTS][160];
 };
 
 /**

@@ -58,6 +58,8 @@ mpn_report_json_workers(struct mpn_json *j, const struct mpn_worker_stats *w,
 		mpn_json_u64(j, "packets_dropped", w[i].dropped);
 		mpn_json_u64(j, "packets_rewritten", w[i].rewritten);
 		mpn_json_u64(j, "rx_bursts", w[i].rx_bursts);
+		mpn_json_u64(j, "handoffs_out", w[i].handoffs_out);
+		mpn_json_u64(j, "handoffs_in", w[i].handoffs_in);
 		mpn_json_object_end(j);
 	}
 	mpn_json_array_end(j);

@@ -4,6 +4,10 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "owner.h"
+#include "pkt.h"
 
 #include "worker.h"
 
@@ -42,21 +46,17 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 	return sent;
 }
 
-/* Receive one burst on @p q, run the pipeline, send what it forwards. */
+/* Run the pipeline on packets of one origin and send what it forwards. */
 static void
-worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
-	uint64_t now)
+process(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
+	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
 {
-	struct rte_mbuf *pkts[MPN_MAX_BURST];
 	struct rte_mbuf *fwd[MPN_MAX_BURST];
 	uint8_t verdicts[MPN_MAX_BURST];
-	uint16_t n, i, n_fwd = 0;
+	uint16_t i, n_fwd = 0;
 
-	n = rte_eth_rx_burst(q->port_id, q->queue, pkts, (uint16_t)w->burst);
 	if (n == 0)
 		return;
-	for (i = 0; i < n && i < 4; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts, now);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == MPN_VERDICT_FORWARD)
@@ -66,6 +66,106 @@ worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct 
 	}
 	if (n_fwd > 0)
 		mpn_worker_tx(w->stats, q->tx_cfg_port, q->tx_port_id, q->queue, fwd, n_fwd);
+}
+
+/*
+ * Handoff mode: keep the packets this worker owns, pass the others to their
+ * owner's inbox. One producer's packets keep their order in a ring, so each
+ * flow stays in order. A full ring drops, counted: blocking here would let
+ * one slow worker stall every queue of this one.
+ */
+static uint16_t
+hand_off(struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mbuf *batch[MPN_MAX_BURST];
+	uint8_t owner[MPN_MAX_BURST];
+	uint64_t pending = 0;   /* bit o: some packet goes to worker o */
+	uint16_t i, kept = 0;
+	unsigned int o;
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *frame = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
+		struct mpn_pkt p;
+
+		owner[i] = (uint8_t)w->index;
+		/* XXX: parsed twice (here and in the pipeline) in handoff mode. */
+		if (mpn_pkt_parse(frame, rte_pktmbuf_data_len(pkts[i]), MPN_L2_ETHER, &p) ==
+				MPN_PKT_TCP)
+			owner[i] = (uint8_t)mpn_owner_of(mpn_owner_hash(frame, &p), w->n_workers);
+		if (owner[i] != w->index)
+			pending |= 1ull << owner[i];
+	}
+	/* One bulk enqueue per destination, each in arrival order. */
+	for (o = 0; o < w->n_workers && pending != 0; o++) {
+		unsigned int cnt = 0, sent;
+
+		if (!(pending & (1ull << o)))
+			continue;
+		for (i = 0; i < n; i++)
+			if (owner[i] == o)
+				batch[cnt++] = pkts[i];
+		sent = rte_ring_enqueue_burst(w->inboxes[o], (void **)batch, cnt, NULL);
+		w->stats->handoffs_out += sent;
+		if (sent < cnt) {
+			rte_pktmbuf_free_bulk(&batch[sent], cnt - sent);
+			/* Never reached a pipeline: count them received here. */
+			w->stats->rx += cnt - sent;
+			w->stats->dropped += cnt - sent;
+			w->stats->drops[MPN_REASON_HANDOFF_RING_FULL] += cnt - sent;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (owner[i] == w->index)
+			pkts[kept++] = pkts[i];
+	return kept;
+}
+
+/* Receive one burst on @p q, keep or hand off, then process what is ours. */
+static void
+worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
+	uint64_t now)
+{
+	struct rte_mbuf *pkts[MPN_MAX_BURST];
+	uint16_t n, i;
+
+	n = rte_eth_rx_burst(q->port_id, q->queue, pkts, (uint16_t)w->burst);
+	if (n == 0)
+		return;
+	for (i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	if (w->handoff)
+		n = hand_off(w, pkts, n);
+	process(w, policy, q, pkts, n, now);
+}
+
+/*
+ * Packets other workers handed to this one. The PMD stamped each with its
+ * input port; consecutive packets of one port are processed as one run, so
+ * their order is kept.
+ */
+static void
+drain_inbox(struct mpn_worker *w, const struct mpn_policy *policy, uint64_t now)
+{
+	struct rte_mbuf *pkts[MPN_MAX_BURST];
+	unsigned int n, start, i;
+
+	n = rte_ring_dequeue_burst(w->inbox, (void **)pkts, w->burst, NULL);
+	if (n == 0)
+		return;
+	w->stats->handoffs_in += n;
+	for (start = 0; start < n; start = i) {
+		uint16_t port = pkts[start]->port;
+		int q = w->rxq_of_port[port];
+
+		for (i = start + 1; i < n && pkts[i]->port == port; i++)
+			;
+		if (q < 0) {
+			/* Cannot happen: only this worker's ports hand off. */
+			rte_pktmbuf_free_bulk(&pkts[start], i - start);
+			continue;
+		}
+		process(w, policy, &w->rxq[q], &pkts[start], (uint16_t)(i - start), now);
+	}
 }
 
 int
@@ -88,6 +188,8 @@ mpn_worker_main(void *arg)
 
 		for (i = 0; i < w->n_rxq; i++)
 			worker_poll(w, policy, &w->rxq[i], now);
+		if (w->handoff)
+			drain_inbox(w, policy, now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
 		/* Expire a few subflows, and report RCU quiescence for the token table. */
 		if (w->pipeline.tracker != NULL)

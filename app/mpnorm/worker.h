@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_config.h>
+
 #include "config.h"
 #include "pipeline.h"
 #include "policy_slot.h"
@@ -24,8 +26,20 @@ struct mpn_rxq {
 	struct mpn_burst_origin origin;
 };
 
+struct rte_ring;
+
 struct mpn_worker {
 	unsigned int index;  /**< 0..workers-1 */
+	unsigned int n_workers;
+	/*
+	 * Handoff mode: every packet goes to the worker its symmetric 5-tuple
+	 * hash names; others reach it through its inbox ring.
+	 */
+	bool handoff;
+	struct rte_ring *inbox;
+	struct rte_ring **inboxes;     /**< every worker's inbox, by index */
+	/** This worker's rxq for each DPDK port id, for packets from an inbox. */
+	int8_t rxq_of_port[RTE_MAX_ETHPORTS];
 	unsigned int lcore;
 	unsigned int burst;
 	unsigned int n_rxq;

@@ -14,7 +14,8 @@ static int
 load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
 	static const char *const known[] = {
-		"burst", "mbuf_cache", "mbufs", "rx_desc", "tx_desc", "workers", NULL,
+		"burst", "handoff_ring", "mbuf_cache", "mbufs", "placement", "rx_desc", "tx_desc",
+		"workers", NULL,
 	};
 	struct mpn_config_dataplane *dp = &cfg->dataplane;
 	const config_setting_t *g = config_setting_get_member(root, "dataplane");
@@ -25,6 +26,8 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 	dp->tx_desc = MPN_DEFAULT_TX_DESC;
 	dp->mbufs = MPN_DEFAULT_MBUFS;
 	dp->mbuf_cache = MPN_DEFAULT_MBUF_CACHE;
+	dp->placement = MPN_PLACEMENT_AUTO;
+	dp->handoff_ring = 4096;
 	if (g == NULL)
 		return 0;
 	if (!config_setting_is_group(g))
@@ -44,8 +47,24 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 			mpn_cfg_get_uint(ld, g, "rx_desc", 32, 32768, &dp->rx_desc) != 0 ||
 			mpn_cfg_get_uint(ld, g, "tx_desc", 32, 32768, &dp->tx_desc) != 0 ||
 			mpn_cfg_get_uint(ld, g, "mbufs", 512, 1u << 24, &dp->mbufs) != 0 ||
-			mpn_cfg_get_uint(ld, g, "mbuf_cache", 0, 512, &dp->mbuf_cache) != 0)
+			mpn_cfg_get_uint(ld, g, "mbuf_cache", 0, 512, &dp->mbuf_cache) != 0 ||
+			mpn_cfg_get_uint(ld, g, "handoff_ring", 64, 1u << 20, &dp->handoff_ring) != 0)
 		return -1;
+	{
+		char pl[16] = "auto";
+
+		if (mpn_cfg_get_string(ld, g, "placement", pl, sizeof(pl), false) != 0)
+			return -1;
+		if (strcmp(pl, "auto") == 0)
+			dp->placement = MPN_PLACEMENT_AUTO;
+		else if (strcmp(pl, "symmetric") == 0)
+			dp->placement = MPN_PLACEMENT_SYMMETRIC;
+		else if (strcmp(pl, "handoff") == 0)
+			dp->placement = MPN_PLACEMENT_HANDOFF;
+		else
+			return mpn_cfg_fail(ld, config_setting_get_member(g, "placement"),
+				"'placement' is \"auto\", \"symmetric\" or \"handoff\"");
+	}
 	{
 		const config_setting_t *w = config_setting_get_member(g, "workers");
 

@@ -37,6 +37,13 @@ struct mpn_policy;
 #define MPN_MAX_WORKERS 64
 #define MPN_MAX_BURST 256
 
+/** How packets of one flow reach one worker (ARCHITECTURE.md §3). */
+enum mpn_placement {
+	MPN_PLACEMENT_AUTO,       /**< symmetric where verified, else handoff */
+	MPN_PLACEMENT_SYMMETRIC,  /**< trust the device: both directions share a queue */
+	MPN_PLACEMENT_HANDOFF,    /**< software owner; pass packets over rings */
+};
+
 /** Data-plane sizing: the `dataplane` group. */
 struct mpn_config_dataplane {
 	unsigned int workers;     /**< worker lcores; worker q owns queue q of every port */
@@ -46,6 +53,8 @@ struct mpn_config_dataplane {
 	unsigned int mbufs;       /**< mbufs in the packet pool */
 	unsigned int mbuf_cache;  /**< per-lcore mempool cache */
 	int workers_line;         /**< line of 'workers', 0 when defaulted */
+	enum mpn_placement placement;
+	unsigned int handoff_ring; /**< packets each worker's handoff ring holds */
 };
 
 /** Connection tracking: the `tables` group. */

@@ -17,6 +17,7 @@
 	X(NONE, "none", "no reason (packet passed untouched)") \
 	X(TX_FULL, "tx-ring-full", "the TX queue did not accept the packet after retries") \
 	X(NO_PEER_PORT, "no-peer-port", "the link has no port to send on") \
+	X(HANDOFF_RING_FULL, "handoff-ring-full", "the owning worker's handoff ring was full") \
 	X(L2_BAD_HEADER, "invalid-l2-header", "more VLAN tags than mpnorm parses") \
 	X(IP_BAD_HEADER, "invalid-ip-header", "malformed IPv4/IPv6 header or extension chain") \
 	X(IP_TRUNCATED, "ip-truncated", "IP or TCP header cut off by the capture length") \

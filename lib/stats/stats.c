@@ -16,6 +16,8 @@ mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,
 		total->dropped += w[i].dropped;
 		total->rewritten += w[i].rewritten;
 		total->rx_bursts += w[i].rx_bursts;
+		total->handoffs_out += w[i].handoffs_out;
+		total->handoffs_in += w[i].handoffs_in;
 		total->non_tcp += w[i].non_tcp;
 		for (r = 0; r < MPN_REASON_MAX; r++) {
 			total->drops[r] += w[i].drops[r];

@@ -33,6 +33,8 @@ struct mpn_worker_stats {
 	uint64_t dropped;                   /**< packets freed instead of sent */
 	uint64_t rewritten;                 /**< packets changed in place */
 	uint64_t rx_bursts;                 /**< non-empty RX bursts */
+	uint64_t handoffs_out;              /**< packets passed to their owner worker */
+	uint64_t handoffs_in;               /**< packets received from other workers */
 	uint64_t drops[MPN_REASON_MAX];     /**< dropped packets, by reason */
 	uint64_t rewrites[MPN_REASON_MAX];  /**< rewrites, by reason (one packet may count several) */
 	uint64_t alerts[MPN_REASON_MAX];    /**< passed but flagged, by reason */

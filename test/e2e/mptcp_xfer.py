@@ -152,6 +152,7 @@ def client(args):
     h = hashlib.sha256()
     sent = 0
     start = time.time()
+    pace_t, pace_sent = start, 0
     step = 65536 if args.rate else CHUNK
     i = 0
     while sent < total:
@@ -162,10 +163,14 @@ def client(args):
             s.sendall(piece)
             sent += len(piece)
             if args.rate:
-                # Paced: stay on the line start + sent / rate.
-                ahead = start + sent / (args.rate * CHUNK) - time.time()
+                # Paced: stay on the line t + sent / rate. When the path
+                # could not keep up (a path went down), forget the backlog
+                # beyond 0.25 s instead of bursting to catch up.
+                ahead = pace_t + (sent - pace_sent) / (args.rate * CHUNK) - time.time()
                 if ahead > 0:
                     time.sleep(ahead)
+                elif ahead < -0.25:
+                    pace_t, pace_sent = time.time() - 0.25, sent
             info.poll()
         h.update(block)
     if args.pause:

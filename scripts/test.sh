@@ -9,12 +9,25 @@ scripts/install-deps.sh
 scripts/build.sh
 rc=0
 meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
+# The unit tests and the fuzz corpus once more under AddressSanitizer and
+# UndefinedBehaviorSanitizer (a separate build, unless a suite was chosen).
+if [ $# -eq 0 ]; then
+	if [ ! -f build-asan/build.ninja ]; then
+		meson setup build-asan -Dtests=enabled -Db_sanitize=address,undefined \
+			-Db_lundef=false >/dev/null
+	fi
+	ninja -C build-asan >/dev/null
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-asan --print-errorlogs --num-processes 2 \
+		--suite unit --suite fuzz || rc=$?
+	asan_log=build-asan/meson-logs/testlog.json
+fi
 # One closing line a CI reader understands, counted from meson's own log.
-log=build/meson-logs/testlog.json
-if [ -f "$log" ]; then
-	passed=$(jq -s '[.[] | select(.result == "OK" or .result == "EXPECTEDFAIL")] | length' "$log")
-	failed=$(jq -s '[.[] | select(.result == "FAIL" or .result == "ERROR" or .result == "TIMEOUT" or .result == "UNEXPECTEDPASS")] | length' "$log")
-	skipped=$(jq -s '[.[] | select(.result == "SKIP")] | length' "$log")
+logs=(build/meson-logs/testlog.json ${asan_log:-})
+if [ -f "${logs[0]}" ]; then
+	passed=$(cat "${logs[@]}" | jq -s '[.[] | select(.result == "OK" or .result == "EXPECTEDFAIL")] | length')
+	failed=$(cat "${logs[@]}" | jq -s '[.[] | select(.result == "FAIL" or .result == "ERROR" or .result == "TIMEOUT" or .result == "UNEXPECTEDPASS")] | length')
+	skipped=$(cat "${logs[@]}" | jq -s '[.[] | select(.result == "SKIP")] | length')
 	echo "tests: $passed passed, $failed failed, $skipped skipped"
 fi
 exit "$rc"

@@ -6,7 +6,10 @@ set -euo pipefail
 : "${MPNORM:?}" "${SRCDIR:?}"
 SHARED=${SHARED:-$SRCDIR/../shared}
 TMP=$(mktemp -d /tmp/mpn-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+# DPDK leaves a runtime directory per --file-prefix; every test names its
+# prefixes mpn-*-$$, so it removes exactly its own.
+cleanup_runtime() { rm -rf "$TMP" /var/run/dpdk/mpn-*-$$ 2>/dev/null || true; }
+trap cleanup_runtime EXIT
 FAILS=0
 CHECKS=0
 

@@ -15,7 +15,7 @@ cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	userdel "$user" 2>/dev/null || true
 	groupdel "$group" 2>/dev/null || true
-	rm -rf "$TMP"
+	cleanup_runtime
 }
 trap cleanup EXIT
 

@@ -11,7 +11,7 @@ in=$SRCDIR/pcaps/mptcp-2subflows.pcap
 sock=$TMP/mpnorm.sock
 ctl() { "$MPNORMCTL" -s "$sock" "$@"; }
 pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$TMP"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; cleanup_runtime' EXIT
 
 base="control = { socket = \"$sock\"; };
 ports = ( { name = \"net_pcap0\"; devargs = \"rx_pcap=$in,tx_pcap=/dev/null,infinite_rx=1\"; } );

@@ -151,7 +151,7 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 			mpn_normalize_apply(&res, frame);
 			if (__atomic_fetch_sub(&pl->trace_remaining, 1, __ATOMIC_RELAXED) > 0 &&
 					pl->trace_fn != NULL)
-				pl->trace_fn(pl->trace_arg, pl->worker, from, before, blen, &res);
+				pl->trace_fn(pl->trace_arg, pl->worker, from, before, len, &res);
 		} else {
 			/*
 			 * Decide, let the tracker add what only connection state

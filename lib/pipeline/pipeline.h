@@ -44,7 +44,8 @@ struct mpn_burst_origin {
 
 /**
  * Called for each packet while a trace is armed (the CLI's `trace N`),
- * with the packet's bytes as they arrived and the decisions taken.
+ * with the packet's first bytes as they arrived (at most 256 of @p len are
+ * valid) and the decisions taken.
  */
 typedef void (*mpn_pipeline_trace_fn)(void *arg, unsigned int worker,
 	const struct mpn_burst_origin *from, const uint8_t *frame, uint32_t len,

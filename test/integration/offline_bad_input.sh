@@ -70,6 +70,22 @@ expect_fail "a port in two links" "twice.conf:4: .*already used by the link at l
 printf 'dataplane = {\n  workers = 1;\n  burst = = 32;\n};\n' >"$TMP/syntax.conf"
 expect_fail "a syntax error" "syntax.conf:3: syntax error" \
 	--offline "$good" "$TMP/out.pcap" -c "$TMP/syntax.conf"
+# Policy errors, through the binary: file, line, and a non-zero exit.
+printf 'tcp-maps = (\n  { name = "m";\n    tcp-optoins = { };\n  }\n);\n' >"$TMP/knob.conf"
+expect_fail "unknown tcp-map knob" "knob.conf:3: unknown setting 'tcp-optoins' in a tcp-map" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/knob.conf"
+printf 'tcp-maps = (\n  { name = "m";\n    tcp-options = { range = ( "40 30 allow" ); };\n  }\n);\n' >"$TMP/range.conf"
+expect_fail "a bad range" "range.conf:3: bad range 40-30" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/range.conf"
+printf 'class-maps = ( { name = "c"; match = "any"; } );\npolicy-maps = (\n  { name = "p";\n    class = ( { class = "nope"; } ); }\n);\n' >"$TMP/class.conf"
+expect_fail "a policy-map naming an unknown class" "class.conf:4: .*names class 'nope'" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/class.conf"
+printf 'class-maps = ( { name = "c"; match = "any"; } );\npolicy-maps = (\n  { name = "p";\n    class = ( { class = "c"; tcp-map = "nope"; } ); }\n);\n' >"$TMP/map.conf"
+expect_fail "a policy-map naming an unknown tcp-map" "map.conf:4: .*names tcp-map 'nope'" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/map.conf"
+printf 'tcp-maps = (\n  { name = "m";\n    synack-data = "permit";\n  }\n);\n' >"$TMP/action.conf"
+expect_fail "an action that does not exist" "action.conf:3: 'synack-data' cannot be \"permit\"" \
+	--offline "$good" "$TMP/out.pcap" -c "$TMP/action.conf"
 expect_fail "a missing config" "nothere.conf: cannot read the configuration file" \
 	--offline "$good" "$TMP/out.pcap" -c "$TMP/nothere.conf"
 expect_fail "an unknown option" "unknown or incomplete option '--bogus'" \

@@ -42,6 +42,21 @@ check "the policy generation is 100" jq_eq <(ctl -j show policy) .generation 100
 check "packets_in never went backwards across reloads" [ "$monotonic" -eq 1 ]
 check "traffic flowed during the reloads ($prev packets)" [ "$prev" -gt 10000 ]
 
+# trace N under traffic: exactly N packets recorded, each with its verdict.
+ctl trace 5 >/dev/null
+sleep 0.5
+ctl -j show trace >"$TMP/trace.json"
+check "trace 5 records 5 packets" jq_eq "$TMP/trace.json" .captured 5
+check "each traced packet says what happened to it" \
+	jq -e '[.packets[].packet | test(": (forward|drop)")] | all' "$TMP/trace.json"
+
+# The counters as DPDK telemetry shows them.
+if command -v dpdk-telemetry.py >/dev/null; then
+	echo /mpnorm/stats | dpdk-telemetry.py -f "mpn-reload-$$" >"$TMP/tel.out" 2>&1 || true
+	check "dpdk-telemetry.py shows /mpnorm/stats" \
+		bash -c "grep -o '{\"/mpnorm/stats\".*}' '$TMP/tel.out' | jq -e '.\"/mpnorm/stats\".packets_in > 0'"
+fi
+
 # A broken file: refused with its line, the running policy stays, traffic goes on.
 printf 'dataplane = { workers = 1; };\ntcp-maps = (\n  { name = "m"; syn-data = "sometimes"; }\n);\n' >"$TMP/live.conf"
 rc=0; ctl reload >"$TMP/bad.out" 2>&1 || rc=$?

@@ -149,12 +149,22 @@ mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out)
 void
 mpn_app_total_counters(struct mpn_worker_stats *out)
 {
-	static struct mpn_worker_stats per[MPN_MAX_WORKERS];
+	struct mpn_worker_stats one;
+	const uint64_t *src = (const uint64_t *)&one;
+	uint64_t *dst = (uint64_t *)out;
 	unsigned int w;
+	size_t i;
 
-	for (w = 0; w < mpn_app.n_workers; w++)
-		mpn_app_worker_counters(w, &per[w]);
-	mpn_stats_sum(per, mpn_app.n_workers, out);
+	/*
+	 * Reentrant: the CLI (main lcore) and DPDK's telemetry thread both
+	 * call this. Every field is a uint64_t counter.
+	 */
+	memset(out, 0, sizeof(*out));
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		mpn_app_worker_counters(w, &one);
+		for (i = 0; i < sizeof(one) / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
 }
 
 int

@@ -129,7 +129,8 @@ build(struct frame *f, int v6, uint8_t flags, const uint8_t *opts, size_t olen,
 	t[12] = (uint8_t)(((20 + ohl) / 4) << 4);
 	t[13] = flags;
 	t[14] = 0xfa; t[15] = 0xf0;
-	memcpy(t + 20, opts, olen);
+	if (olen > 0)
+		memcpy(t + 20, opts, olen);
 	for (i = 0; i < payload; i++)
 		t[20 + ohl + i] = (uint8_t)(i * 7 + 1);
 	f->len = f->tcp + f->tcp_len;

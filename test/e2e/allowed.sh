@@ -8,10 +8,10 @@
 e2e_init al 1
 port=5001
 
-check "mpnorm starts on the bed with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
+must "mpnorm starts on the bed with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
 xfer_server "$port"
 xfer_client "$port" --mb 50 --wait-subflows 1 --pause "$TMP/go"
-check "the client sent everything and paused with the connection up" wait_file "$TMP/go.paused" 60
+must "the client sent everything and paused with the connection up" wait_file "$TMP/go.paused" 60
 
 # The kernel's view while the connection is up.
 ss_mptcp "$BED_NS_SRV" >"$TMP/ss-srv.txt"

@@ -9,7 +9,7 @@
 e2e_init as 2
 port=5002
 
-check "mpnorm starts on the bed with no policy (the ASA's default tcp-map)" mpnorm_start ""
+must "mpnorm starts on the bed with no policy (the ASA's default tcp-map)" mpnorm_start ""
 xfer_server "$port"
 xfer_client "$port" --mb 50
 check "the transfer completes" xfer_wait "$port"

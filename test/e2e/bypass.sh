@@ -42,7 +42,7 @@ diffs() { jq -rs ".[$2].diff // [] | join(\", \")" "$TMP/cmp-$1.json"; }
 # kinds TAG N: option kinds other than EOL and NOP that arrived.
 kinds() { jq -rsc ".[$2].opt_kinds // [] | map(select(. > 1))" "$TMP/cmp-$1.json"; }
 
-check "mpnorm starts with ctcp-bypass.conf" mpnorm_start "$SRCDIR/config/examples/ctcp-bypass.conf"
+must "mpnorm starts with ctcp-bypass.conf" mpnorm_start "$SRCDIR/config/examples/ctcp-bypass.conf"
 
 # Phase A: the bypass class (port 10000) and the normalized rest (port 10001).
 capture_start rx_a "$BED_NS_CLI" c1 "tcp and src host $psrv"

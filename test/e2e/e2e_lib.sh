@@ -76,6 +76,20 @@ e2e_init() {
 
 ctl() { "$MPNORMCTL" -s "$BED_SOCK" "$@"; }
 
+# must DESC CMD...: like check, but the case cannot go on without it.
+must() {
+	local d=$1
+	shift
+	if "$@"; then
+		ok "$d"
+	else
+		not_ok "$d"
+		echo "# cannot go on"
+		finish || true
+		exit 1
+	fi
+}
+
 # The policy part of a config file: everything from 'tcp-maps' on.
 policy_of() { sed -n '/^tcp-maps/,$p' "$1"; }
 
@@ -196,7 +210,8 @@ wait_file() {
 ss_mptcp() { ip netns exec "$1" ss -Mtin state established | sed 's/ *$//'; }
 # ss_subflows NS: the largest 'subflows:N' among NS's MPTCP sockets (extra subflows).
 ss_subflows() {
-	ip netns exec "$1" ss -Mni 2>/dev/null | grep -o 'subflows:[0-9]*' | cut -d: -f2 | sort -n | tail -1
+	ip netns exec "$1" ss -Mni 2>/dev/null | grep -o 'subflows:[0-9]*' | cut -d: -f2 |
+		sort -n | tail -1 | grep . || echo 0
 }
 # ss_tokens NS: the local tokens of NS's MPTCP sockets, as 8 hex digits.
 ss_tokens() {

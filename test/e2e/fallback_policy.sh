@@ -10,7 +10,7 @@ e2e_init fb 3
 port=8080    # in the policy's class inspected-web
 other=5003   # in all-tcp: MPTCP allowed
 
-check "mpnorm starts with inspect-fallback.conf" mpnorm_start "$SRCDIR/config/examples/inspect-fallback.conf"
+must "mpnorm starts with inspect-fallback.conf" mpnorm_start "$SRCDIR/config/examples/inspect-fallback.conf"
 # Every RST either host sends or receives, on both paths. (Captured on the
 # hosts' veths: what mpnorm's af_packet ports send bypasses capture taps.)
 for i in c1 c2; do capture_start "rst_$i" "$BED_NS_CLI" "$i" 'tcp[tcpflags] & tcp-rst != 0'; done

@@ -19,10 +19,10 @@ forged=3
 
 mac() { ip -n "$1" -o link show "$2" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2; }
 
-check "mpnorm starts with config/mpnorm.conf's policy (join verify)" mpnorm_start "$SRCDIR/config/mpnorm.conf"
+must "mpnorm starts with config/mpnorm.conf's policy (join verify)" mpnorm_start "$SRCDIR/config/mpnorm.conf"
 xfer_server "$port"
 xfer_client "$port" --mb 30 --wait-subflows 1 --pause "$TMP/go"
-check "the real connection is up and has sent its data" wait_file "$TMP/go.paused" 60
+must "the real connection is up and has sent its data" wait_file "$TMP/go.paused" 60
 check "it has 2 subflows (ss -Mti on the server)" [ "$(ss_subflows "$BED_NS_SRV")" -ge 1 ]
 
 stok=$(ss_tokens "$BED_NS_SRV" | head -1)
@@ -51,7 +51,6 @@ check "the real transfer completes" xfer_wait "$port"
 check "SHA-256 equal at both ends, 30 MB" xfer_intact "$port" $((30 << 20))
 check "the real connection kept MPTCP and its 2 subflows" \
 	[ "$(xj server $port mptcp)/$(xj server $port max_subflows)" = true/1 ]
-check "server: exactly one join accepted (MPTcpExtMPJoinSynRx = 1)" [ "$(nst "$BED_NS_SRV" MPTcpExtMPJoinSynRx)" -eq 1 ]
 check "no MP_TCPRST or abort on the real connection" \
 	[ "$(nst_sum "$BED_NS_CLI" '^(MPTcpExtMPRstRx|MPTcpExtMPRstTx|TcpExtTCPAbortOn.*)$')" -eq 0 ]
 
@@ -60,12 +59,13 @@ join_checks() {
 	check "mpnorm: drops mptcp-join-unknown-token grew by $forged ($before -> $after)" [ $((after - before)) -eq "$forged" ]
 	check "tcpdump on the server's path-2 veth: no forged SYN got through ($reached)" [ "$reached" -eq 0 ]
 	check "server: MPTcpExtMPJoinNoTokenFound = 0 (the kernel never saw them)" [ "$notoken" -eq 0 ]
+	check "server: only the real join arrived (MPTcpExtMPJoinSynRx = 1)" [ "$(nst "$BED_NS_SRV" MPTcpExtMPJoinSynRx)" -eq 1 ]
 }
-if [ $((after - before)) -ne "$forged" ] && ! has_connections; then
+if [ $((after - before)) -ne "$forged" ] && ! has_connections && [ "$FAILS" -eq 0 ]; then
 	echo "# known failure: mpnorm passed the forged joins (no connection tracking yet):"
 	echo "#   $((after - before)) dropped of $forged, $reached reached the server," \
 		"its kernel counted $notoken unknown tokens"
-	echo "$CHECKS passed, 0 failed, join checks not run"
+	echo "$CHECKS passed, 0 failed; the join checks are a known failure"
 	mpnorm_stop || true
 	skip_all "join verification not wired yet"
 fi

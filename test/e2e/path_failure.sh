@@ -16,11 +16,11 @@ sf_bytes() {
 	ctl -j show subflows | jq -r --arg r "$1" '[.subflows[] | select(.role == $r) | .bytes] | add // 0'
 }
 
-check "mpnorm starts with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
+must "mpnorm starts with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
 xfer_server "$port" --timeout 60
 xfer_client "$port" --mb "$mb" --rate "$rate" --wait-subflows 1 --started "$TMP/started" \
 	--pause "$TMP/go" --timeout 60
-check "the bulk starts with 2 subflows" wait_file "$TMP/started" 30
+must "the bulk starts with 2 subflows" wait_file "$TMP/started" 30
 check "ss -Mti on the server: 2 subflows" [ "$(ss_subflows "$BED_NS_SRV")" -ge 1 ]
 sleep 1
 ip link set "$BED_ROOT_C1" down

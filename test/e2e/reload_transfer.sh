@@ -13,11 +13,11 @@ mpnorm_config "$SRCDIR/config/mpnorm.conf"
 cp "$TMP/mpnorm.conf" "$TMP/a.conf"
 mpnorm_config "$SRCDIR/config/examples/asa-allow-mptcp.conf"
 cp "$TMP/mpnorm.conf" "$TMP/b.conf"
-check "mpnorm starts with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
+must "mpnorm starts with config/mpnorm.conf's policy" mpnorm_start "$SRCDIR/config/mpnorm.conf"
 xfer_server "$port" --timeout 60
 # Paced (8 MB/s, about 6 s) so that every reload lands inside the transfer.
 xfer_client "$port" --mb 50 --rate 8 --wait-subflows 1 --started "$TMP/started" --timeout 60
-check "the bulk starts with 2 subflows" wait_file "$TMP/started" 30
+must "the bulk starts with 2 subflows" wait_file "$TMP/started" 30
 
 ok_reloads=0
 during=0

@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pcap/dlt.h>
-
 #include "json.h"
 #include "mptcp.h"
 #include "mptcp_crypto.h"
@@ -397,20 +395,6 @@ print_json(void)
 	mpn_json_end(&j);
 }
 
-static int
-l2_of(int dlt, enum mpn_l2_type *l2)
-{
-	switch (dlt) {
-	case DLT_EN10MB: *l2 = MPN_L2_ETHER; return 0;
-	case DLT_LINUX_SLL: *l2 = MPN_L2_SLL; return 0;
-#ifdef DLT_LINUX_SLL2
-	case DLT_LINUX_SLL2: *l2 = MPN_L2_SLL2; return 0;
-#endif
-	case DLT_RAW: case DLT_IPV4: case DLT_IPV6: *l2 = MPN_L2_RAW; return 0;
-	}
-	return -1;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -441,7 +425,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "mpnorm-decode: %s\n", err);
 		return 1;
 	}
-	if (l2_of(mpn_pcap_in_linktype(in), &l2) != 0) {
+	if (mpn_pcap_in_l2(in, &l2) != 0) {
 		fprintf(stderr, "mpnorm-decode: %s: link type %s is not supported\n", path,
 			mpn_pcap_in_linktype_name(in));
 		mpn_pcap_in_close(in);

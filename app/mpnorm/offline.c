@@ -8,7 +8,6 @@
 
 #include <inttypes.h>
 
-#include <pcap/dlt.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -22,32 +21,6 @@
 #include "report.h"
 #include "stats.h"
 
-/* The link types the parser understands, from the capture's DLT. */
-static int
-l2_from_dlt(int dlt, enum mpn_l2_type *l2)
-{
-	switch (dlt) {
-	case DLT_EN10MB:
-		*l2 = MPN_L2_ETHER;
-		return 0;
-	case DLT_LINUX_SLL:
-		*l2 = MPN_L2_SLL;
-		return 0;
-#ifdef DLT_LINUX_SLL2
-	case DLT_LINUX_SLL2:
-		*l2 = MPN_L2_SLL2;
-		return 0;
-#endif
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		*l2 = MPN_L2_RAW;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
 static struct mpn_pcap_in *
 open_input(const char *path, enum mpn_l2_type *l2)
 {
@@ -58,7 +31,7 @@ open_input(const char *path, enum mpn_l2_type *l2)
 		fprintf(stderr, "mpnorm: %s\n", err);
 		return NULL;
 	}
-	if (l2_from_dlt(mpn_pcap_in_linktype(in), l2) != 0) {
+	if (mpn_pcap_in_l2(in, l2) != 0) {
 		fprintf(stderr, "mpnorm: %s: link type %s (%d) is not supported: mpnorm "
 			"reads Ethernet, Linux cooked (SLL, SLL2) and raw IP captures\n",
 			path, mpn_pcap_in_linktype_name(in), mpn_pcap_in_linktype(in));

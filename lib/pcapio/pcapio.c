@@ -81,6 +81,31 @@ mpn_pcap_in_linktype_name(const struct mpn_pcap_in *in)
 	return n != NULL ? n : "unknown";
 }
 
+int
+mpn_pcap_in_l2(const struct mpn_pcap_in *in, enum mpn_l2_type *l2)
+{
+	switch (pcap_datalink(in->p)) {
+	case DLT_EN10MB:
+		*l2 = MPN_L2_ETHER;
+		return 0;
+	case DLT_LINUX_SLL:
+		*l2 = MPN_L2_SLL;
+		return 0;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		*l2 = MPN_L2_SLL2;
+		return 0;
+#endif
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		*l2 = MPN_L2_RAW;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 bool
 mpn_pcap_in_nanosecond(const struct mpn_pcap_in *in)
 {

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pkt.h"
+
 struct mpn_pcap_in;
 struct mpn_pcap_out;
 
@@ -43,6 +45,13 @@ mpn_pcap_in_linktype(const struct mpn_pcap_in *in);
 /** The link type's libpcap name, e.g. "EN10MB". */
 const char *
 mpn_pcap_in_linktype_name(const struct mpn_pcap_in *in);
+
+/**
+ * The parser's framing for the capture's link type: Ethernet, Linux cooked
+ * (SLL, SLL2) or raw IP. @return 0, or -1 for any other link type.
+ */
+int
+mpn_pcap_in_l2(const struct mpn_pcap_in *in, enum mpn_l2_type *l2);
 
 /** True when time stamps are in nanoseconds, false for microseconds. */
 bool

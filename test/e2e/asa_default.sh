@@ -28,8 +28,8 @@ check "nothing reset or aborted (client $(resets "$BED_NS_CLI"), server $(resets
 
 ctl show drops | sed 's/^/# mpnorm: /'
 check "mpnorm: rewrites mptcp-option-cleared > 0" [ "$(reason_count mptcp-option-cleared rewritten)" -gt 0 ]
-check "mpnorm: show stats saw the MP_CAPABLE SYN (mp-capable >= 1)" [ "$(stat '.mptcp_options["mp-capable"]')" -ge 1 ]
-check "mpnorm: no DSS ever crossed (dss = 0)" [ "$(stat .mptcp_options.dss)" -eq 0 ]
+check "mpnorm: show stats saw the MP_CAPABLE SYN (mp-capable >= 1)" [ "$(show_stat '.mptcp_options["mp-capable"]')" -ge 1 ]
+check "mpnorm: no DSS ever crossed (dss = 0)" [ "$(show_stat .mptcp_options.dss)" -eq 0 ]
 check "mpnorm: dropped nothing" [ "$(total_drops)" -eq 0 ]
 check "mpnorm exits cleanly" mpnorm_stop
 finish

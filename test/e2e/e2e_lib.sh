@@ -135,15 +135,15 @@ mpnorm_stop() {
 	return "$rc"
 }
 
-# stat PATH: one value of 'show stats' (jq path, e.g. .mptcp_options.dss).
-stat() { ctl -j show stats | jq -r "$1"; }
+# show_stat PATH: one value of 'show stats' (jq path, e.g. .mptcp_options.dss).
+show_stat() { ctl -j show stats | jq -r "$1"; }
 # reason_count REASON dropped|rewritten|alerted|monitored (0 when not listed)
 reason_count() {
 	ctl -j show drops | jq -r --arg r "$1" --arg c "$2" \
 		'[.reasons[] | select(.reason == $r) | .[$c]] | add // 0'
 }
 # total_drops: packets mpnorm dropped, every reason.
-total_drops() { stat .packets_dropped; }
+total_drops() { show_stat .packets_dropped; }
 
 # nst NS COUNTER: a kernel SNMP/netstat counter in a namespace (0 if absent).
 # -a absolute, -s keep nstat's history file alone, -z zeros too.

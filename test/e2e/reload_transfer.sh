@@ -31,7 +31,7 @@ check "$reloads reloads accepted" [ "$ok_reloads" -eq "$reloads" ]
 check "all $reloads happened while the transfer ran ($during)" [ "$during" -eq "$reloads" ]
 check "mpnorm: policy generation $reloads" jqt ".generation == $reloads" <(ctl -j show policy)
 check "mpnorm: show stats counts $reloads reloads, none failed" \
-	[ "$(stat .reloads)/$(stat .reloads_failed)" = "$reloads/0" ]
+	[ "$(show_stat .reloads)/$(show_stat .reloads_failed)" = "$reloads/0" ]
 
 check "the transfer completes" xfer_wait "$port"
 check "SHA-256 equal at both ends, 50 MB" xfer_intact "$port" $((50 << 20))
@@ -43,6 +43,6 @@ check "nothing reset or aborted (client $(resets "$BED_NS_CLI"), server $(resets
 check "no mid-connection fallback" \
 	[ "$(nst_sum "$BED_NS_CLI" '^MPTcpExt(DssFallback|DSSCorruptionFallback|MPCapableFallbackACK|InfiniteMapTx|InfiniteMapRx)$')" -eq 0 ]
 check "mpnorm: dropped nothing" [ "$(total_drops)" -eq 0 ]
-check "mpnorm: rewrote nothing" [ "$(stat .packets_rewritten)" -eq 0 ]
+check "mpnorm: rewrote nothing" [ "$(show_stat .packets_rewritten)" -eq 0 ]
 check "mpnorm exits cleanly" mpnorm_stop
 finish

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <inttypes.h>
@@ -98,6 +99,7 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	char *buf = NULL;
 	size_t len = 0;
 	struct mpn_json j;
+	struct stat st;
 	FILE *m = open_memstream(&buf, &len);
 	int rc = 0;
 
@@ -121,9 +123,21 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	mpn_json_end(&j);
 	fclose(m);
 
-	if (strcmp(args->json_path, "-") == 0) {
-		fwrite(buf, 1, len, stdout);
-		fflush(stdout);
+	/* stdout, or a device or FIFO: written as is, never renamed over. */
+	if (strcmp(args->json_path, "-") == 0 ||
+			(stat(args->json_path, &st) == 0 && !S_ISREG(st.st_mode))) {
+		FILE *o = strcmp(args->json_path, "-") == 0 ? stdout : fopen(args->json_path, "w");
+
+		if (o == NULL) {
+			fprintf(stderr, "mpnorm: %s: %s\n", args->json_path, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		fwrite(buf, 1, len, o);
+		if (o == stdout)
+			fflush(o);
+		else
+			fclose(o);
 	} else {
 		/* Same rule as the capture: a complete file or none at all. */
 		char tmp[PATH_MAX + 16];
@@ -289,7 +303,11 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 	out = NULL;
 	if (args->json_path != NULL) {
 		if (write_summary(cfg, args, mpn_pcap_in_linktype_name(in), &stats) != 0) {
-			unlink(args->out_path);
+			/* No half of a run left behind: but only ever remove a regular file. */
+			struct stat st;
+
+			if (stat(args->out_path, &st) == 0 && S_ISREG(st.st_mode))
+				unlink(args->out_path);
 			goto done;
 		}
 	} else {

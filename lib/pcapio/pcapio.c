@@ -19,6 +19,7 @@ struct mpn_pcap_in {
 struct mpn_pcap_out {
 	pcap_t *dead;
 	pcap_dumper_t *d;
+	bool direct;   /* writing straight to a device or FIFO: no temp, no rename */
 	char path[PATH_MAX];
 	char tmp[PATH_MAX + 16];
 };
@@ -162,6 +163,21 @@ mpn_pcap_out_open_like(const struct mpn_pcap_in *like, const char *path,
 		free(out);
 		return NULL;
 	}
+	/*
+	 * The temp-then-rename dance protects a regular file from a half-written
+	 * capture. Anything else that exists at the path (/dev/null, a FIFO)
+	 * is written to as it is: renaming over it, or unlinking it on error,
+	 * would replace a device node for the whole machine.
+	 */
+	{
+		struct stat st;
+
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			out->direct = true;
+			snprintf(out->tmp, sizeof(out->tmp), "%s", path);
+			goto open_dumper;
+		}
+	}
 	snprintf(out->tmp, sizeof(out->tmp), "%s.XXXXXX", path);
 	fd = mkstemp(out->tmp);
 	if (fd < 0) {
@@ -179,6 +195,7 @@ mpn_pcap_out_open_like(const struct mpn_pcap_in *like, const char *path,
 		}
 	}
 	close(fd);
+open_dumper:
 	out->dead = pcap_open_dead_with_tstamp_precision(pcap_datalink(like->p),
 		pcap_snapshot(like->p), like->precision);
 	if (out->dead == NULL) {
@@ -194,7 +211,8 @@ mpn_pcap_out_open_like(const struct mpn_pcap_in *like, const char *path,
 fail:
 	if (out->dead != NULL)
 		pcap_close(out->dead);
-	unlink(out->tmp);
+	if (!out->direct)
+		unlink(out->tmp);
 	free(out);
 	return NULL;
 }
@@ -224,12 +242,12 @@ mpn_pcap_out_commit(struct mpn_pcap_out *out, char *err, size_t errlen)
 	}
 	pcap_dump_close(out->d);
 	pcap_close(out->dead);
-	if (rc == 0 && rename(out->tmp, out->path) != 0) {
+	if (rc == 0 && !out->direct && rename(out->tmp, out->path) != 0) {
 		snprintf(err, errlen, "%s: cannot rename output into place: %s",
 			out->path, strerror(errno));
 		rc = -1;
 	}
-	if (rc != 0)
+	if (rc != 0 && !out->direct)
 		unlink(out->tmp);
 	free(out);
 	return rc;
@@ -242,6 +260,7 @@ mpn_pcap_out_abort(struct mpn_pcap_out *out)
 		return;
 	pcap_dump_close(out->d);
 	pcap_close(out->dead);
-	unlink(out->tmp);
+	if (!out->direct)
+		unlink(out->tmp);
 	free(out);
 }

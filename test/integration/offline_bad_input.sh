@@ -20,6 +20,18 @@ expect_fail() {
 		bash -c "! ls '$TMP'/out.pcap* '$TMP'/out.json* 2>/dev/null"
 }
 
+# Output to a device node: written to as it is, never renamed over or
+# removed, even when the run fails. (A node of our own pointing at the null
+# device, so a regression cannot take the machine's /dev/null with it.)
+if [ "$(id -u)" -eq 0 ]; then
+	mknod "$TMP/null" c 1 3
+	"$MPNORM" --offline "$good" "$TMP/null" -c "$conf" --json "$TMP/null" >/dev/null 2>&1
+	check "a device as output stays a device" [ -c "$TMP/null" ]
+	"$MPNORM" --offline "$TMP/missing.pcap" "$TMP/null" -c "$conf" >/dev/null 2>&1 || true
+	check "a failed run leaves the device in place" [ -c "$TMP/null" ]
+	check "no temp file left beside it" bash -c "! ls '$TMP'/null.* 2>/dev/null"
+fi
+
 # A capture cut off in the middle of its last record.
 size=$(stat -c %s "$good")
 head -c $((size - 7)) "$good" >"$TMP/cut.pcap"

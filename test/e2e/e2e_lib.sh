@@ -240,7 +240,7 @@ check_tokens() {
 		done | sort -u)
 	for t in $want; do grep -qx "$t" <<<"$have" || missing=1; done
 	[ -n "$want" ] || missing=1
-	check "mpnorm's connection tokens include the kernel's ($(echo $want))" [ "$missing" -eq 0 ]
+	check "mpnorm's connection tokens include the kernel's (${want//$'\n'/ })" [ "$missing" -eq 0 ]
 }
 
 # capture_start NAME NS|- IF FILTER: tcpdump into $TMP/NAME.pcap (in NS, or "-" for root).

@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mpnorm-bench: the cost of the whole per-packet pipeline (parse, classify,
+ * track, decide, rewrite) with N tracked subflows, against a baseline
+ * measured in the same run on the same packets.
+ *
+ * One scenario is one table size, one share of rewritten packets and one
+ * worker count. Per repetition it:
+ *   1. builds fresh tables (subflow table per worker, shared token table);
+ *   2. runs the setup phase: every initial handshake, then every join, and
+ *      times them: new subflows per second, verified joins per second;
+ *   3. runs the data phase twice over the same packets: once through a
+ *      loop that only receives and touches them (the baseline), once
+ *      through mpn_pipeline_run(). Both copy each frame from the pristine
+ *      traffic into an mbuf first, as a NIC's DMA would, so the rewrites of
+ *      one pass never leak into the next and both loops pay the same.
+ * The figures are medians over the repetitions. "pipeline cost" is the
+ * pipeline's cycles per packet minus the baseline's: what mpnorm adds.
+ *
+ * With more than one worker, packets go to the worker that owns their
+ * 5-tuple under the symmetric hash (lib/pipeline/owner.h), as symmetric
+ * RSS or the handoff mode would place them; each worker has its own
+ * subflow table and all share the token table, as in the live appliance.
+ * Joins run after every initial handshake so no join can overtake its
+ * connection's MP_CAPABLE on another core (the generator orders them per
+ * connection; the split across workers cannot).
+ *
+ * Under valgrind --tool=callgrind it runs one repetition and dumps one
+ * profile per timed phase (CALLGRIND_DUMP_STATS_AT); bench.sh divides their
+ * instruction counts by the packets of the phase.
+ *
+ * Usage: mpnorm-bench [EAL options] -- [options]; see usage().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#ifdef MPN_HAVE_CALLGRIND
+#include <valgrind/callgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#define CALLGRIND_ZERO_STATS do { } while (0)
+#define CALLGRIND_DUMP_STATS_AT(s) do { (void)(s); } while (0)
+#endif
+
+#include "config.h"
+#include "conn.h"
+#include "gen.h"
+#include "owner.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "stats.h"
+#include "track.h"
+
+#define BURST 32
+#define MAX_WORKERS 2
+#define MAX_REPS 51
+#define SWEEP_BUDGET 64   /* as the live worker loop */
+
+enum phase {
+	PHASE_HANDSHAKE,
+	PHASE_JOIN,
+	PHASE_BASELINE,
+	PHASE_PIPELINE,
+	PHASE_COUNT,
+};
+
+static const char *const phase_name[PHASE_COUNT] = {
+	"handshake", "join", "baseline", "pipeline",
+};
+
+struct options {
+	const char *config;
+	uint32_t subflows;          /* target tracked subflows */
+	uint32_t subflows_per_conn;
+	uint8_t rewrite;            /* percent of data segments rewritten */
+	uint8_t version;
+	unsigned int workers;
+	unsigned int reps;
+	uint64_t data_packets;      /* target data-phase packets */
+	uint64_t seed;
+	const char *csv;            /* append one CSV line per scenario */
+	const char *label;
+};
+
+/* What one worker does in one phase: a list of packet indices. */
+struct worker {
+	unsigned int id;
+	struct mpn_pipeline pl;
+	struct mpn_worker_stats stats;
+	struct mpn_tracker *tracker;
+	struct rte_mbuf *mbufs[BURST];
+	uint32_t *list[PHASE_COUNT];
+	uint64_t n[PHASE_COUNT];
+	uint64_t start, end;        /* TSC of the current phase */
+	uint64_t forwarded, dropped;
+	uint64_t touch_sum;         /* keeps the baseline's loads alive */
+} __rte_cache_aligned;
+
+static struct {
+	struct options o;
+	struct mpn_config cfg;
+	struct mpn_gen gen;
+	struct mpn_conn_table *conns;
+	struct worker w[MAX_WORKERS];
+	struct rte_mempool *pool;
+	uint32_t flow_capacity;     /* per worker */
+	uint32_t conn_capacity;
+	/* Phase handshake between the main lcore and the others. */
+	volatile int phase_go;      /* phase number + 1; 0: idle; -1: quit */
+	volatile unsigned int done;
+} B;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mpnorm-bench [EAL options] -- [options]\n"
+		"  -c FILE            policy and timeouts from this config (default config/mpnorm.conf)\n"
+		"  --subflows N       tracked subflows (default 65536)\n"
+		"  --per-conn N       subflows per MPTCP connection, 1..8 (default 2)\n"
+		"  --rewrite PCT      data segments the policy rewrites, 0..100 (default 0)\n"
+		"  --version 0|1      MPTCP version (default 1)\n"
+		"  --workers 1|2      worker lcores; the EAL must give as many (default 1)\n"
+		"  --reps N           repetitions, median reported (default 5; 1 under valgrind)\n"
+		"  --packets N        data-phase packets, at least 2 per subflow (default 2000000)\n"
+		"  --seed N           generator seed (default 1)\n"
+		"  --csv FILE         append one CSV line per scenario\n"
+		"  --label TEXT       scenario label in the outputs\n");
+}
+
+static int
+parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || *s == '\0' || *end != '\0' || *s == '-' || v < lo || v > hi) {
+		fprintf(stderr, "mpnorm-bench: %s: \"%s\" is not a number in %" PRIu64 "..%" PRIu64
+			"\n", name, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option lopts[] = {
+		{ "subflows", required_argument, NULL, 's' },
+		{ "per-conn", required_argument, NULL, 'p' },
+		{ "rewrite", required_argument, NULL, 'r' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "reps", required_argument, NULL, 'n' },
+		{ "packets", required_argument, NULL, 'P' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "csv", required_argument, NULL, 'C' },
+		{ "label", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	o->config = "config/mpnorm.conf";
+	o->subflows = 65536;
+	o->subflows_per_conn = 2;
+	o->version = 1;
+	o->workers = 1;
+	o->reps = 5;
+	o->data_packets = 2000000;
+	o->seed = 1;
+	while ((c = getopt_long(argc, argv, "c:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 's':
+			if (parse_u64("--subflows", optarg, 1, 16u << 20, &v) != 0)
+				return -1;
+			o->subflows = (uint32_t)v;
+			break;
+		case 'p':
+			if (parse_u64("--per-conn", optarg, 1, 8, &v) != 0)
+				return -1;
+			o->subflows_per_conn = (uint32_t)v;
+			break;
+		case 'r':
+			if (parse_u64("--rewrite", optarg, 0, 100, &v) != 0)
+				return -1;
+			o->rewrite = (uint8_t)v;
+			break;
+		case 'v':
+			if (parse_u64("--version", optarg, 0, 1, &v) != 0)
+				return -1;
+			o->version = (uint8_t)v;
+			break;
+		case 'w':
+			if (parse_u64("--workers", optarg, 1, MAX_WORKERS, &v) != 0)
+				return -1;
+			o->workers = (unsigned int)v;
+			break;
+		case 'n':
+			if (parse_u64("--reps", optarg, 1, MAX_REPS, &v) != 0)
+				return -1;
+			o->reps = (unsigned int)v;
+			break;
+		case 'P':
+			if (parse_u64("--packets", optarg, 1, 1ull << 32, &v) != 0)
+				return -1;
+			o->data_packets = v;
+			break;
+		case 'S':
+			if (parse_u64("--seed", optarg, 0, UINT64_MAX, &v) != 0)
+				return -1;
+			o->seed = v;
+			break;
+		case 'C': o->csv = optarg; break;
+		case 'L': o->label = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mpnorm-bench: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Build the traffic: enough connections for the subflows, enough rounds for the packets. */
+static int
+generate(void)
+{
+	struct mpn_gen_params gp;
+	char err[256];
+	uint64_t per_subflow;
+	uint64_t t0 = rte_rdtsc();
+
+	mpn_gen_params_default(&gp);
+	gp.seed = B.o.seed;
+	gp.version = B.o.version;
+	gp.subflows = B.o.subflows_per_conn;
+	gp.rewrite_percent = B.o.rewrite;
+	/* subflows = conns * (plain% * 1 + (100 - plain%) * per_conn) / 100 */
+	gp.connections = (uint32_t)(((uint64_t)B.o.subflows * 100 +
+		(gp.plain_tcp_percent + (100u - gp.plain_tcp_percent) * gp.subflows) - 1) /
+		(gp.plain_tcp_percent + (100u - gp.plain_tcp_percent) * gp.subflows));
+	per_subflow = (B.o.data_packets + B.o.subflows - 1) / B.o.subflows;
+	per_subflow = RTE_MAX(per_subflow, 2u);
+	per_subflow += per_subflow & 1;   /* whole data/ACK pairs */
+	gp.data_per_subflow = (uint32_t)per_subflow;
+	if (mpn_gen_build(&gp, &B.gen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mpnorm-bench: generator: %s\n", err);
+		return -1;
+	}
+	fprintf(stderr, "mpnorm-bench: generated %" PRIu64 " packets (%" PRIu64 " setup) for %u "
+		"connections, %" PRIu64 " subflows, %" PRIu64 " joins, %" PRIu64 " rewritten, in "
+		"%.1f s\n", B.gen.n, B.gen.n_setup, B.gen.n_conn, B.gen.subflows, B.gen.joins,
+		B.gen.rewrites, (double)(rte_rdtsc() - t0) / (double)rte_get_tsc_hz());
+	return 0;
+}
+
+/* Give each worker its packets, phase by phase, in traffic order. */
+static int
+split(void)
+{
+	unsigned int w, nw = B.o.workers;
+	uint64_t i;
+
+	for (w = 0; w < nw; w++) {
+		int p;
+
+		for (p = 0; p < PHASE_COUNT; p++) {
+			B.w[w].list[p] = malloc(sizeof(uint32_t) * (B.gen.n + 1));
+			if (B.w[w].list[p] == NULL) {
+				fprintf(stderr, "mpnorm-bench: out of memory for the packet lists\n");
+				return -1;
+			}
+			B.w[w].n[p] = 0;
+		}
+	}
+	for (i = 0; i < B.gen.n; i++) {
+		const struct mpn_gen_pkt *g = &B.gen.pkt[i];
+		unsigned int owner = 0;
+		struct worker *wk;
+
+		if (nw > 1) {
+			struct mpn_pkt p;
+
+			if (mpn_pkt_parse(g->data, g->len, MPN_L2_ETHER, &p) != MPN_PKT_TCP) {
+				fprintf(stderr, "mpnorm-bench: generated packet %" PRIu64
+					" does not parse as TCP\n", i);
+				return -1;
+			}
+			owner = mpn_owner_of(mpn_owner_hash(g->data, &p), nw);
+		}
+		wk = &B.w[owner];
+		if (g->cls == MPN_GEN_DATA) {
+			wk->list[PHASE_BASELINE][wk->n[PHASE_BASELINE]++] = (uint32_t)i;
+			wk->list[PHASE_PIPELINE][wk->n[PHASE_PIPELINE]++] = (uint32_t)i;
+		} else if (g->cls == MPN_GEN_JOIN) {
+			wk->list[PHASE_JOIN][wk->n[PHASE_JOIN]++] = (uint32_t)i;
+		} else {
+			wk->list[PHASE_HANDSHAKE][wk->n[PHASE_HANDSHAKE]++] = (uint32_t)i;
+		}
+	}
+	return 0;
+}
+
+/* "Receive" a burst: copy the pristine frames into the mbufs, as DMA would. */
+static inline unsigned int
+rx_burst(struct worker *wk, const uint32_t *idx, unsigned int n)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		const struct mpn_gen_pkt *g = &B.gen.pkt[idx[k]];
+		struct rte_mbuf *m = wk->mbufs[k];
+
+		if (k + 2 < n)
+			rte_prefetch0(B.gen.pkt[idx[k + 2]].data);
+		m->data_off = RTE_PKTMBUF_HEADROOM;
+		m->data_len = g->len;
+		m->pkt_len = g->len;
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), g->data, g->len);
+	}
+	return n;
+}
+
+/*
+ * The baseline: receive, then touch each packet the least a forwarder
+ * must (swap the MAC addresses, as testpmd's macswap does), and forward.
+ */
+static void
+run_baseline(struct worker *wk, const uint32_t *list, uint64_t n)
+{
+	uint64_t i, sum = 0;
+
+	for (i = 0; i < n; i += BURST) {
+		unsigned int k, nb = (unsigned int)RTE_MIN((uint64_t)BURST, n - i);
+
+		rx_burst(wk, list + i, nb);
+		for (k = 0; k < nb; k++) {
+			uint8_t *f = rte_pktmbuf_mtod(wk->mbufs[k], uint8_t *);
+			uint8_t tmp[6];
+
+			memcpy(tmp, f, 6);
+			memcpy(f, f + 6, 6);
+			memcpy(f + 6, tmp, 6);
+			sum += f[12 + 1 + 8];     /* TTL/hop limit area: one more line touched */
+		}
+		wk->forwarded += nb;
+	}
+	wk->touch_sum += sum;
+}
+
+static void
+run_pipeline(struct worker *wk, const uint32_t *list, uint64_t n)
+{
+	static const struct mpn_burst_origin origin = {
+		.port = 0, .link = 0, .dir = MPN_DIR_IN2OUT, .l2 = MPN_L2_ETHER,
+	};
+	uint8_t verdicts[BURST];
+	uint64_t i;
+
+	for (i = 0; i < n; i += BURST) {
+		unsigned int k, nb = (unsigned int)RTE_MIN((uint64_t)BURST, n - i);
+		uint64_t now = rte_rdtsc();
+
+		rx_burst(wk, list + i, nb);
+		mpn_pipeline_run(&wk->pl, B.cfg.policy, &origin, wk->mbufs, (uint16_t)nb,
+			verdicts, now);
+		for (k = 0; k < nb; k++) {
+			if (verdicts[k] == MPN_VERDICT_FORWARD)
+				wk->forwarded++;
+			else
+				wk->dropped++;
+		}
+		mpn_tracker_loop(wk->tracker, now, SWEEP_BUDGET);
+	}
+}
+
+static void
+run_phase(struct worker *wk, enum phase p)
+{
+	wk->start = rte_rdtsc();
+	if (p == PHASE_BASELINE)
+		run_baseline(wk, wk->list[p], wk->n[p]);
+	else
+		run_pipeline(wk, wk->list[p], wk->n[p]);
+	wk->end = rte_rdtsc();
+}
+
+static int
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	int seen = 0;
+
+	for (;;) {
+		int go = B.phase_go;
+
+		if (go < 0)
+			return 0;
+		if (go == seen) {
+			rte_pause();
+			continue;
+		}
+		seen = go;
+		if (go > 0) {
+			run_phase(wk, (enum phase)(go - 1));
+			__atomic_add_fetch(&B.done, 1, __ATOMIC_RELEASE);
+		}
+	}
+}
+
+/* Run one phase on every worker; the main lcore is worker 0. @return wall TSC ticks. */
+static uint64_t
+phase(enum phase p)
+{
+	unsigned int w;
+	uint64_t start, end;
+
+	__atomic_store_n(&B.done, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&B.phase_go, (int)p + 1, __ATOMIC_RELEASE);
+	CALLGRIND_ZERO_STATS;
+	run_phase(&B.w[0], p);
+	while (__atomic_load_n(&B.done, __ATOMIC_ACQUIRE) < B.o.workers - 1)
+		rte_pause();
+	CALLGRIND_DUMP_STATS_AT(phase_name[p]);
+	/* Back to idle so the workers wait for the next phase number. */
+	__atomic_store_n(&B.phase_go, 0, __ATOMIC_RELEASE);
+	start = B.w[0].start;
+	end = B.w[0].end;
+	for (w = 1; w < B.o.workers; w++) {
+		start = RTE_MIN(start, B.w[w].start);
+		end = RTE_MAX(end, B.w[w].end);
+	}
+	return end - start;
+}
+
+static void
+tables_free(void)
+{
+	unsigned int w;
+
+	for (w = 0; w < B.o.workers; w++) {
+		mpn_tracker_free(B.w[w].tracker);
+		B.w[w].tracker = NULL;
+	}
+	mpn_conn_table_free(B.conns);
+	B.conns = NULL;
+}
+
+static int
+tables_create(void)
+{
+	struct mpn_flow_params fp;
+	unsigned int w;
+	char name[32];
+
+	mpn_flow_params_default(&fp);
+	fp.capacity = B.flow_capacity;
+	fp.hz = rte_get_tsc_hz();
+	fp.embryonic_timeout = B.cfg.tables.embryonic_timeout;
+	fp.idle_timeout = B.cfg.tables.idle_timeout;
+	fp.half_closed_timeout = B.cfg.tables.half_closed_timeout;
+	fp.closed_timeout = B.cfg.tables.closed_timeout;
+	fp.midstream = B.cfg.tables.unknown_subflow_drop ? MPN_FLOW_MIDSTREAM_DROP :
+		MPN_FLOW_MIDSTREAM_LEARN;
+	B.conns = mpn_conn_table_create("bench_conns", B.conn_capacity, B.o.workers,
+		(int)rte_socket_id());
+	if (B.conns == NULL) {
+		fprintf(stderr, "mpnorm-bench: cannot create a token table of %u connections: "
+			"give the EAL more memory (-m)\n", B.conn_capacity);
+		return -1;
+	}
+	for (w = 0; w < B.o.workers; w++) {
+		snprintf(name, sizeof(name), "bench_flows%u", w);
+		B.w[w].tracker = mpn_tracker_create(name, &fp, B.conns, w, (int)rte_socket_id());
+		if (B.w[w].tracker == NULL) {
+			fprintf(stderr, "mpnorm-bench: cannot create a subflow table of %u entries: "
+				"%s; give the EAL more memory (-m)\n", B.flow_capacity,
+				rte_strerror(rte_errno));
+			tables_free();
+			return -1;
+		}
+		memset(&B.w[w].stats, 0, sizeof(B.w[w].stats));
+		mpn_pipeline_init(&B.w[w].pl, w, &B.w[w].stats);
+		B.w[w].pl.tracker = B.w[w].tracker;
+		B.w[w].pl.log_enabled = false;
+		B.w[w].forwarded = 0;
+		B.w[w].dropped = 0;
+	}
+	return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct rep_result {
+	double ticks[PHASE_COUNT];
+	uint64_t drops, joins_verified, tracked, rewritten;
+};
+
+static int
+one_rep(struct rep_result *r)
+{
+	unsigned int w, i, p;
+
+	memset(r, 0, sizeof(*r));
+	if (tables_create() != 0)
+		return -1;
+	for (p = 0; p < PHASE_COUNT; p++)
+		r->ticks[p] = (double)phase((enum phase)p);
+	for (w = 0; w < B.o.workers; w++) {
+		const struct mpn_track_stats *ts = mpn_tracker_stats(B.w[w].tracker);
+		unsigned int n = mpn_track_stats_count();
+
+		r->drops += B.w[w].stats.dropped;
+		r->rewritten += B.w[w].stats.rewritten;
+		for (i = 0; i < n; i++) {
+			uint64_t v;
+			const char *name = mpn_track_stats_get(ts, i, &v);
+
+			if (name != NULL && strcmp(name, "joins_verified") == 0)
+				r->joins_verified += v;
+		}
+		r->tracked += mpn_flow_count(mpn_tracker_table(B.w[w].tracker));
+	}
+	tables_free();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rep_result rr[MAX_REPS];
+	double v[MAX_REPS], med[PHASE_COUNT];
+	double hz, pkts[PHASE_COUNT], cyc[PHASE_COUNT], mpps[PHASE_COUNT];
+	char err[1024];
+	unsigned int w, p, rep, lcore;
+	uint64_t data_pkts = 0;
+	int n;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "mpnorm-bench: EAL init failed: %s (try --no-huge -m 4096 "
+			"--no-pci -l 0-1)\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+	if (parse_options(argc, argv, &B.o) != 0)
+		return 2;
+	if (RUNNING_ON_VALGRIND)
+		B.o.reps = 1;
+	if (rte_lcore_count() < B.o.workers) {
+		fprintf(stderr, "mpnorm-bench: --workers %u needs %u lcores; the EAL has %u "
+			"(-l 0-%u)\n", B.o.workers, B.o.workers, rte_lcore_count(), B.o.workers - 1);
+		return 2;
+	}
+	if (mpn_config_load(B.o.config, &B.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mpnorm-bench: %s\n", err);
+		return 2;
+	}
+	if (generate() != 0 || split() != 0)
+		return 1;
+	/* Room for every subflow on one worker: the symmetric hash is not a perfect split. */
+	B.flow_capacity = (uint32_t)RTE_MAX(1024u, B.gen.subflows * 5 / 4 / B.o.workers + 1024);
+	B.conn_capacity = (uint32_t)RTE_MAX(1024u, (uint64_t)B.gen.n_conn * 5 / 4);
+	B.pool = rte_pktmbuf_pool_create("bench_pool", 256 * MAX_WORKERS, 0, 0,
+		RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (B.pool == NULL) {
+		fprintf(stderr, "mpnorm-bench: cannot create the mbuf pool: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	for (w = 0; w < B.o.workers; w++) {
+		B.w[w].id = w;
+		if (rte_pktmbuf_alloc_bulk(B.pool, B.w[w].mbufs, BURST) != 0) {
+			fprintf(stderr, "mpnorm-bench: cannot allocate mbufs\n");
+			return 1;
+		}
+	}
+	w = 1;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w >= B.o.workers)
+			break;
+		rte_eal_remote_launch(worker_main, &B.w[w], lcore);
+		w++;
+	}
+	for (rep = 0; rep < B.o.reps; rep++)
+		if (one_rep(&rr[rep]) != 0)
+			return 1;
+	B.phase_go = -1;
+	rte_eal_mp_wait_lcore();
+
+	hz = (double)rte_get_tsc_hz();
+	for (p = 0; p < PHASE_COUNT; p++) {
+		pkts[p] = 0;
+		for (w = 0; w < B.o.workers; w++)
+			pkts[p] += (double)B.w[w].n[p];
+		for (rep = 0; rep < B.o.reps; rep++)
+			v[rep] = rr[rep].ticks[p];
+		med[p] = median(v, B.o.reps);
+		/* Cycles per packet per worker: wall ticks times workers over packets. */
+		cyc[p] = pkts[p] > 0 ? med[p] * B.o.workers / pkts[p] : 0;
+		mpps[p] = med[p] > 0 ? pkts[p] / (med[p] / hz) / 1e6 : 0;
+	}
+	data_pkts = (uint64_t)pkts[PHASE_PIPELINE];
+	{
+		double initial = (double)(B.gen.subflows - B.gen.joins);
+		double hs_rate = med[PHASE_HANDSHAKE] > 0 ?
+			initial / (med[PHASE_HANDSHAKE] / hz) : 0;
+		double join_rate = med[PHASE_JOIN] > 0 ?
+			(double)B.gen.joins / (med[PHASE_JOIN] / hz) : 0;
+		double cost = cyc[PHASE_PIPELINE] - cyc[PHASE_BASELINE];
+		double ratio = mpps[PHASE_BASELINE] > 0 ? mpps[PHASE_PIPELINE] /
+			mpps[PHASE_BASELINE] : 0;
+		const struct rep_result *last = &rr[B.o.reps - 1];
+		const char *label = B.o.label != NULL ? B.o.label : "-";
+
+		printf("| scenario | subflows tracked | rewritten | workers | baseline Mpps | "
+			"pipeline Mpps | ratio | baseline cyc/pkt | pipeline cyc/pkt | pipeline cost "
+			"cyc/pkt | new subflows/s | verified joins/s | drops |\n");
+		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		printf("| %s | %" PRIu64 " | %u%% | %u | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f | "
+			"%.0f | %.0f | %" PRIu64 " |\n", label, last->tracked, B.o.rewrite, B.o.workers,
+			mpps[PHASE_BASELINE], mpps[PHASE_PIPELINE], ratio, cyc[PHASE_BASELINE],
+			cyc[PHASE_PIPELINE], cost, hs_rate, join_rate, last->drops);
+		fprintf(stderr, "mpnorm-bench: %u repetitions; TSC %.0f MHz; %" PRIu64
+			" data packets per pass, %" PRIu64 " rewritten; joins verified %" PRIu64
+			" of %" PRIu64 "\n", B.o.reps, hz / 1e6, data_pkts, last->rewritten,
+			last->joins_verified, B.gen.joins);
+		if (last->drops != 0 || last->joins_verified != B.gen.joins)
+			fprintf(stderr, "mpnorm-bench: WARNING: the pipeline dropped %" PRIu64
+				" packets or failed to verify joins: the figures are not of the "
+				"intended path\n", last->drops);
+		if (B.o.csv != NULL) {
+			FILE *f = fopen(B.o.csv, "a");
+
+			if (f == NULL) {
+				fprintf(stderr, "mpnorm-bench: %s: %s\n", B.o.csv, strerror(errno));
+				return 1;
+			}
+			fprintf(f, "%s,%" PRIu64 ",%u,%u,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,%.0f,%.0f,%"
+				PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", label, last->tracked, B.o.rewrite,
+				B.o.workers, mpps[PHASE_BASELINE], mpps[PHASE_PIPELINE], ratio,
+				cyc[PHASE_BASELINE], cyc[PHASE_PIPELINE], cost, hs_rate, join_rate,
+				last->drops, last->joins_verified, data_pkts);
+			fclose(f);
+		}
+	}
+	for (w = 0; w < B.o.workers; w++) {
+		rte_pktmbuf_free_bulk(B.w[w].mbufs, BURST);
+		for (p = 0; p < PHASE_COUNT; p++)
+			free(B.w[w].list[p]);
+	}
+	mpn_gen_free(&B.gen);
+	mpn_config_release(&B.cfg);
+	rte_mempool_free(B.pool);
+	rte_eal_cleanup();
+	return 0;
+}

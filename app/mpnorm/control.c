@@ -511,6 +511,7 @@ row_connection(const struct mpn_conn *c, void *arg)
 {
 	struct conn_filter *f = arg;
 	struct mpn_render *r = f->r;
+	struct mpn_conn_counts tot;
 
 	if (!conn_selected(f, c))
 		return;
@@ -523,9 +524,10 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_cell_str(r, mpn_conn_state_name(c));
 	mpn_render_cell_str(r, mpn_flow_decision_name(c->decision));
 	mpn_render_cell_u64(r, conn_subflows(c));
-	mpn_render_cell_u64(r, __atomic_load_n(&c->pkts, __ATOMIC_RELAXED));
-	mpn_render_cell_u64(r, __atomic_load_n(&c->bytes, __ATOMIC_RELAXED));
-	mpn_render_cell_u64(r, __atomic_load_n(&c->drops, __ATOMIC_RELAXED));
+	mpn_conn_totals(c, &tot);
+	mpn_render_cell_u64(r, tot.pkts);
+	mpn_render_cell_u64(r, tot.bytes);
+	mpn_render_cell_u64(r, tot.drops);
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_ok, __ATOMIC_RELAXED));
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_bad, __ATOMIC_RELAXED));
 	mpn_render_row_end(r);

@@ -349,6 +349,13 @@ mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot
 		return false;
 	if (slot >= 0 && slot < MPN_CONN_MAX_SUBFLOWS) {
 		s = &c->sf[slot];
+		/* The slot's counters live on in the connection's totals. */
+		__atomic_add_fetch(&c->pkts, __atomic_load_n(&s->pkts, __ATOMIC_RELAXED),
+			__ATOMIC_RELAXED);
+		__atomic_add_fetch(&c->bytes, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED),
+			__ATOMIC_RELAXED);
+		__atomic_add_fetch(&c->drops, __atomic_load_n(&s->drops, __ATOMIC_RELAXED),
+			__ATOMIC_RELAXED);
 		__atomic_store_n(&s->used, SLOT_WRITING, __ATOMIC_RELAXED);
 		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
@@ -584,12 +591,32 @@ ld64(const uint64_t *p)
 }
 
 void
+mpn_conn_totals(const struct mpn_conn *c, struct mpn_conn_counts *out)
+{
+	unsigned int i;
+
+	out->pkts = ld64(&c->pkts);
+	out->bytes = ld64(&c->bytes);
+	out->drops = ld64(&c->drops);
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		const struct mpn_conn_subflow *s = &c->sf[i];
+
+		if (__atomic_load_n(&s->used, __ATOMIC_ACQUIRE) != SLOT_VALID)
+			continue;
+		out->pkts += ld64(&s->pkts);
+		out->bytes += ld64(&s->bytes);
+		out->drops += ld64(&s->drops);
+	}
+}
+
+void
 mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 {
 	struct mpn_conn_subflow sfs[MPN_CONN_MAX_SUBFLOWS];
 	struct mpn_conn_addr as[MPN_CONN_MAX_ADDRS];
 	unsigned int i, k, n_sf = 0, n_a = 0;
 	char buf[64], e1[64], e2[64], tuple[2 * 64 + 4];
+	struct mpn_conn_counts tot;
 
 	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
 		if (slot_read(&c->sf[i], &sfs[n_sf]))
@@ -673,9 +700,10 @@ mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 	mpn_json_array_end(j);
 
 	mpn_json_object_begin(j, "verdicts");
-	mpn_json_u64(j, "pkts", ld64(&c->pkts));
-	mpn_json_u64(j, "bytes", ld64(&c->bytes));
-	mpn_json_u64(j, "drops", ld64(&c->drops));
+	mpn_conn_totals(c, &tot);
+	mpn_json_u64(j, "pkts", tot.pkts);
+	mpn_json_u64(j, "bytes", tot.bytes);
+	mpn_json_u64(j, "drops", tot.drops);
 	mpn_json_u64(j, "cleared", ld64(&c->cleared));
 	mpn_json_u64(j, "joins_ok", ld64(&c->joins_ok));
 	mpn_json_u64(j, "joins_bad_hmac", ld64(&c->joins_bad));

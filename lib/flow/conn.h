@@ -109,7 +109,8 @@ struct mpn_conn {
 	uint32_t free_refs;     /**< hash entries not yet reclaimed */
 	uint32_t closed;        /**< enum mpn_conn_close */
 	uint64_t sf_serial;     /**< next subflow slot serial */
-	uint64_t pkts, bytes, drops, cleared;
+	uint64_t pkts, bytes, drops; /**< of released subflows: see mpn_conn_totals() */
+	uint64_t cleared;
 	uint64_t joins_ok, joins_bad, joins_refused, joins_limit;
 	uint64_t addaddr, addaddr_denied, rmaddr;
 
@@ -261,6 +262,21 @@ mpn_conn_table_pool_free(const struct mpn_conn_table *ct);
 unsigned int
 mpn_conn_table_foreach(struct mpn_conn_table *ct,
 	void (*cb)(const struct mpn_conn *c, void *arg), void *arg);
+
+/** A connection's traffic counters. */
+struct mpn_conn_counts {
+	uint64_t pkts, bytes, drops;
+};
+
+/**
+ * Traffic of a connection: what its released subflows left in the
+ * record, plus its live subflow slots. Each slot has one writer, the
+ * worker that owns the subflow, which counts with plain stores (no locked
+ * instruction on the fast path); a slot is folded into the record when it
+ * is released. A reader racing a release may count that slot twice, once.
+ */
+void
+mpn_conn_totals(const struct mpn_conn *c, struct mpn_conn_counts *out);
 
 /**
  * Render one connection as a JSON object (key NULL: inside an array).

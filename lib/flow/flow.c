@@ -7,6 +7,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include "conn.h"
 #include "flow.h"
@@ -350,6 +351,49 @@ mpn_flow_lookup(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint64
 		return NULL;
 	}
 	return sf;
+}
+
+void
+mpn_flow_prefetch_bulk(struct mpn_flow_table *t, const struct mpn_flow_key **keys,
+	unsigned int n, int32_t *pos)
+{
+	unsigned int i;
+
+	if (n == 0)
+		return;
+	if (rte_hash_lookup_bulk(t->h, (const void **)keys, n, pos) != 0) {
+		for (i = 0; i < n; i++)
+			pos[i] = -1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (pos[i] >= 0) {
+			const uint8_t *e = (const uint8_t *)&t->e[pos[i]];
+			unsigned int off;
+
+			for (off = 0; off < sizeof(struct mpn_subflow); off += RTE_CACHE_LINE_SIZE)
+				rte_prefetch0(e + off);
+		}
+	}
+}
+
+void
+mpn_flow_prefetch_conn(const struct mpn_flow_table *t, int32_t pos)
+{
+	const struct mpn_conn *c;
+
+	if (pos < 0)
+		return;
+	c = t->e[pos].conn;
+	if (c != NULL) {
+		int8_t slot = t->e[pos].conn_slot;
+
+		/* The lines every packet reads: version and decision, state, its slot's counters. */
+		rte_prefetch0(c);
+		rte_prefetch0((const uint8_t *)c + RTE_CACHE_LINE_SIZE);
+		if (slot >= 0 && slot < MPN_CONN_MAX_SUBFLOWS)
+			rte_prefetch0(&c->sf[slot].pkts);
+	}
 }
 
 /* Make room for one entry: closed entries first, then the oldest embryonic. */

@@ -281,6 +281,32 @@ struct mpn_subflow *
 mpn_flow_lookup(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint64_t now);
 
 /**
+ * Warm the caches for the lookups of one burst, before its packets are
+ * tracked one by one: a bulk lookup of @p n keys (rte_hash_lookup_bulk()
+ * prefetches every bucket and key slot before it compares any, so the
+ * misses of the burst overlap instead of queueing), then a prefetch of
+ * each entry found. It changes nothing: mpn_flow_lookup() still does the
+ * authoritative lookup per packet, now from the cache, so an entry that an
+ * earlier packet of the same burst inserts or removes is seen correctly.
+ *
+ * @param keys  @p n keys (n <= 64, RTE_HASH_LOOKUP_BULK_MAX)
+ * @param pos   out: the position of each key, or -1; give them to
+ *              mpn_flow_prefetch_conn() a few packets ahead
+ */
+void
+mpn_flow_prefetch_bulk(struct mpn_flow_table *t, const struct mpn_flow_key **keys,
+	unsigned int n, int32_t *pos);
+
+/**
+ * Prefetch the MPTCP connection record of the entry at @p pos (from
+ * mpn_flow_prefetch_bulk(); -1 is a no-op). Call it a couple of packets
+ * ahead: it reads the entry's connection pointer, so that entry should
+ * already be on its way into the cache.
+ */
+void
+mpn_flow_prefetch_conn(const struct mpn_flow_table *t, int32_t pos);
+
+/**
  * Insert a new entry in state @p state. When the table is full, a closed
  * entry, else the oldest embryonic entry, is evicted first (and counted).
  *

@@ -4,6 +4,7 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
+#include <rte_hash.h>
 #include <rte_malloc.h>
 
 #include "mptcp.h"
@@ -94,6 +95,43 @@ mpn_tracker_free(struct mpn_tracker *t)
 	if (t->ct != NULL)
 		mpn_conn_table_unregister(t->ct, t->thread_id);
 	rte_free(t);
+}
+
+void
+mpn_tracker_prefetch(struct mpn_tracker *t, uint8_t *const *frames,
+	const struct mpn_pkt *pkts, const uint8_t *is_tcp, unsigned int n, int32_t *pos)
+{
+	struct mpn_flow_key keys[RTE_HASH_LOOKUP_BULK_MAX];
+	const struct mpn_flow_key *kp[RTE_HASH_LOOKUP_BULK_MAX];
+	int32_t found[RTE_HASH_LOOKUP_BULK_MAX];
+	uint8_t which[RTE_HASH_LOOKUP_BULK_MAX];
+	unsigned int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		pos[i] = -1;
+		if (!is_tcp[i] || k == RTE_HASH_LOOKUP_BULK_MAX)
+			continue;
+		mpn_flow_key_from_pkt(frames[i], &pkts[i], &keys[k]);
+		kp[k] = &keys[k];
+		which[k++] = (uint8_t)i;
+	}
+	mpn_flow_prefetch_bulk(t->ft, kp, k, found);
+	for (i = 0; i < k; i++)
+		pos[which[i]] = found[i];
+	/*
+	 * Second stage: the entries' loads were all issued above, so reading
+	 * their connection pointers now waits about one miss for the whole
+	 * burst, and the connection records then load while the packets
+	 * before them are processed.
+	 */
+	for (i = 0; i < k; i++)
+		mpn_flow_prefetch_conn(t->ft, found[i]);
+}
+
+void
+mpn_tracker_prefetch_conn(const struct mpn_tracker *t, int32_t pos)
+{
+	mpn_flow_prefetch_conn(t->ft, pos);
 }
 
 void
@@ -953,6 +991,18 @@ syn_reuses(const struct mpn_subflow *sf, const struct pctx *x, int s)
 	}
 }
 
+/*
+ * Count the packet on its connection. The subflow's slot in the record has
+ * one writer, this worker, so it counts with plain relaxed stores: no
+ * locked instruction per packet on a line other workers read. Readers add
+ * the slots up (mpn_conn_totals()).
+ */
+static inline void
+add_relaxed(uint64_t *v, uint64_t n)
+{
+	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 static void
 account(struct pctx *x, struct mpn_subflow *sf)
 {
@@ -961,18 +1011,20 @@ account(struct pctx *x, struct mpn_subflow *sf)
 
 	if (c == NULL)
 		return;
+	if (sf->conn_slot >= 0) {
+		struct mpn_conn_subflow *cs = &c->sf[sf->conn_slot];
+
+		add_relaxed(&cs->pkts, 1);
+		add_relaxed(&cs->bytes, x->p->payload_len);
+		if (dropped)
+			add_relaxed(&cs->drops, 1);
+		return;
+	}
+	/* No slot of its own (the record was full): shared, so atomic. */
 	__atomic_add_fetch(&c->pkts, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&c->bytes, x->p->payload_len, __ATOMIC_RELAXED);
 	if (dropped)
 		__atomic_add_fetch(&c->drops, 1, __ATOMIC_RELAXED);
-	if (sf->conn_slot >= 0) {
-		struct mpn_conn_subflow *cs = &c->sf[sf->conn_slot];
-
-		__atomic_add_fetch(&cs->pkts, 1, __ATOMIC_RELAXED);
-		__atomic_add_fetch(&cs->bytes, x->p->payload_len, __ATOMIC_RELAXED);
-		if (dropped)
-			__atomic_add_fetch(&cs->drops, 1, __ATOMIC_RELAXED);
-	}
 }
 
 void

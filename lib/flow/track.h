@@ -79,6 +79,24 @@ mpn_track(struct mpn_tracker *t, const struct mpn_policy *policy, struct mpn_nor
 	const uint8_t *frame, uint64_t now);
 
 /**
+ * Warm the caches for a burst before its packets go through mpn_track()
+ * one by one (see mpn_flow_prefetch_bulk()): keys of the TCP packets among
+ * @p pkts are looked up in bulk and their entries prefetched.
+ *
+ * @param frames  the @p n frames
+ * @param pkts    their parse results (mpn_pkt_parse())
+ * @param is_tcp  per packet, non-zero if the parse status was MPN_PKT_TCP; others are skipped
+ * @param pos     out, @p n entries: positions for mpn_tracker_prefetch_conn()
+ */
+void
+mpn_tracker_prefetch(struct mpn_tracker *t, uint8_t *const *frames,
+	const struct mpn_pkt *pkts, const uint8_t *is_tcp, unsigned int n, int32_t *pos);
+
+/** Prefetch the connection record of a position from mpn_tracker_prefetch(). */
+void
+mpn_tracker_prefetch_conn(const struct mpn_tracker *t, int32_t pos);
+
+/**
  * Per-loop housekeeping: sweep at most @p budget subflow entries and
  * report RCU quiescence. Call once per loop, outside packet processing.
  */

@@ -117,6 +117,33 @@ account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_res
 		s->rewritten++;
 }
 
+/*
+ * Before the per-packet loop, overlap the burst's cache misses (ARCHITECTURE.md
+ * §3): parse each packet for its 5-tuple, look all of them up in the
+ * subflow table at once, prefetch the entries, then their connection
+ * records. At 64K and more subflows the
+ * table is far larger than the caches and each packet would otherwise wait
+ * for its bucket, its key, its entry and its connection in turn. The
+ * per-packet stage still looks up (and decides) on its own, now from the
+ * cache, so a packet that inserts or removes an entry is seen by the next.
+ */
+static void
+prefetch_burst(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
+	struct rte_mbuf **pkts, uint16_t n, int32_t *pos)
+{
+	uint8_t *frames[MPN_PIPELINE_MAX_BURST];
+	struct mpn_pkt parsed[MPN_PIPELINE_MAX_BURST];
+	uint8_t is_tcp[MPN_PIPELINE_MAX_BURST];
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		frames[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
+		is_tcp[i] = mpn_pkt_parse(frames[i], rte_pktmbuf_data_len(pkts[i]), from->l2,
+			&parsed[i]) == MPN_PKT_TCP;
+	}
+	mpn_tracker_prefetch(pl->tracker, frames, parsed, is_tcp, n, pos);
+}
+
 void
 mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
@@ -128,10 +155,15 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	struct mpn_norm_result res;
 	uint16_t i;
 
+	int32_t pos[MPN_PIPELINE_MAX_BURST];
+
 	pl->stats->rx += n;
 	pl->stats->port[from->port].rx += n;
 	if (n > 0)
 		pl->stats->rx_bursts++;
+	if (pl->tracker != NULL && n > 1 && n <= MPN_PIPELINE_MAX_BURST) {
+		prefetch_burst(pl, from, pkts, n, pos);
+	}
 	for (i = 0; i < n; i++) {
 		uint8_t *frame = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(pkts[i]);

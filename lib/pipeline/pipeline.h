@@ -22,6 +22,13 @@
 #include "policy.h"
 #include "stats.h"
 
+/**
+ * The largest burst whose subflow lookups are done in bulk and prefetched
+ * (rte_hash_lookup_bulk() takes at most 64 keys); larger bursts are
+ * processed too, without the prefetch.
+ */
+#define MPN_PIPELINE_MAX_BURST 64
+
 /** Direction of travel through a link, as ASA's per-interface policies see it. */
 enum mpn_direction {
 	MPN_DIR_IN2OUT, /**< arrived on the inside port */

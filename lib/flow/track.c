@@ -99,7 +99,7 @@ mpn_tracker_free(struct mpn_tracker *t)
 
 void
 mpn_tracker_prefetch(struct mpn_tracker *t, uint8_t *const *frames,
-	const struct mpn_pkt *pkts, const uint8_t *is_tcp, unsigned int n, int32_t *pos)
+	const struct mpn_pkt *const *pkts, unsigned int n, int32_t *pos)
 {
 	struct mpn_flow_key keys[RTE_HASH_LOOKUP_BULK_MAX];
 	const struct mpn_flow_key *kp[RTE_HASH_LOOKUP_BULK_MAX];
@@ -109,9 +109,9 @@ mpn_tracker_prefetch(struct mpn_tracker *t, uint8_t *const *frames,
 
 	for (i = 0; i < n; i++) {
 		pos[i] = -1;
-		if (!is_tcp[i] || k == RTE_HASH_LOOKUP_BULK_MAX)
+		if (pkts[i] == NULL || k == RTE_HASH_LOOKUP_BULK_MAX)
 			continue;
-		mpn_flow_key_from_pkt(frames[i], &pkts[i], &keys[k]);
+		mpn_flow_key_from_pkt(frames[i], pkts[i], &keys[k]);
 		kp[k] = &keys[k];
 		which[k++] = (uint8_t)i;
 	}

@@ -84,13 +84,13 @@ mpn_track(struct mpn_tracker *t, const struct mpn_policy *policy, struct mpn_nor
  * @p pkts are looked up in bulk and their entries prefetched.
  *
  * @param frames  the @p n frames
- * @param pkts    their parse results (mpn_pkt_parse())
- * @param is_tcp  per packet, non-zero if the parse status was MPN_PKT_TCP; others are skipped
- * @param pos     out, @p n entries: positions for mpn_tracker_prefetch_conn()
+ * @param pkts    their parse results (mpn_pkt_parse()); NULL for a packet
+ *                that is not TCP, which is skipped
+ * @param pos     out, @p n entries: the subflow positions, -1 if not found
  */
 void
 mpn_tracker_prefetch(struct mpn_tracker *t, uint8_t *const *frames,
-	const struct mpn_pkt *pkts, const uint8_t *is_tcp, unsigned int n, int32_t *pos);
+	const struct mpn_pkt *const *pkts, unsigned int n, int32_t *pos);
 
 /** Prefetch the connection record of a position from mpn_tracker_prefetch(). */
 void

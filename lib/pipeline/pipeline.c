@@ -118,30 +118,45 @@ account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_res
 }
 
 /*
- * Before the per-packet loop, overlap the burst's cache misses (ARCHITECTURE.md
- * §3): parse each packet for its 5-tuple, look all of them up in the
- * subflow table at once, prefetch the entries, then their connection
- * records. At 64K and more subflows the
- * table is far larger than the caches and each packet would otherwise wait
- * for its bucket, its key, its entry and its connection in turn. The
- * per-packet stage still looks up (and decides) on its own, now from the
- * cache, so a packet that inserts or removes an entry is seen by the next.
+ * A tracked burst in three passes (ARCHITECTURE.md §3):
+ *  1. decide every packet (parse, classify, the tcp-map): stateless, so
+ *     nothing is lost by doing it ahead of the tracking;
+ *  2. look every TCP packet's 5-tuple up in the subflow table at once and
+ *     prefetch the entries, then their connection records, from the
+ *     parse of pass 1. At 64K and more subflows the table is far larger
+ *     than the caches, and each packet would otherwise wait for its
+ *     bucket, its key, its entry and its connection in turn;
+ *  3. track, rewrite and count each packet in order. The tracker still
+ *     looks each packet up itself, now from the cache, so a packet that
+ *     inserts or removes an entry is seen by the next one.
  */
 static void
-prefetch_burst(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
-	struct rte_mbuf **pkts, uint16_t n, int32_t *pos)
+run_tracked_burst(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_norm_origin *origin, struct rte_mbuf **pkts, uint16_t n,
+	uint8_t *verdicts, uint64_t now)
 {
+	struct mpn_norm_result res[MPN_PIPELINE_MAX_BURST];
 	uint8_t *frames[MPN_PIPELINE_MAX_BURST];
-	struct mpn_pkt parsed[MPN_PIPELINE_MAX_BURST];
-	uint8_t is_tcp[MPN_PIPELINE_MAX_BURST];
+	const struct mpn_pkt *parsed[MPN_PIPELINE_MAX_BURST];
+	int32_t pos[MPN_PIPELINE_MAX_BURST];
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		frames[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		is_tcp[i] = mpn_pkt_parse(frames[i], rte_pktmbuf_data_len(pkts[i]), from->l2,
-			&parsed[i]) == MPN_PKT_TCP;
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		mpn_normalize_decide(policy, origin, frames[i], rte_pktmbuf_data_len(pkts[i]),
+			&res[i]);
+		count_mptcp_options(pl->stats, frames[i], &res[i]);
+		parsed[i] = res[i].status == MPN_PKT_TCP ? &res[i].pkt : NULL;
 	}
-	mpn_tracker_prefetch(pl->tracker, frames, parsed, is_tcp, n, pos);
+	mpn_tracker_prefetch(pl->tracker, frames, parsed, n, pos);
+	for (i = 0; i < n; i++) {
+		mpn_track(pl->tracker, policy, &res[i], frames[i], now);
+		mpn_normalize_apply(&res[i], frames[i]);
+		account(pl, frames[i], &res[i]);
+		verdicts[i] = res[i].forward ? MPN_VERDICT_FORWARD : MPN_VERDICT_DROP;
+	}
 }
 
 void
@@ -155,15 +170,16 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	struct mpn_norm_result res;
 	uint16_t i;
 
-	int32_t pos[MPN_PIPELINE_MAX_BURST];
-
 	pl->stats->rx += n;
 	pl->stats->port[from->port].rx += n;
 	if (n > 0)
 		pl->stats->rx_bursts++;
-	if (pl->tracker != NULL && n > 1 && n <= MPN_PIPELINE_MAX_BURST) {
-		prefetch_burst(pl, from, pkts, n, pos);
+	if (pl->tracker != NULL && n > 1 && n <= MPN_PIPELINE_MAX_BURST &&
+			likely(__atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) == 0)) {
+		run_tracked_burst(pl, policy, &origin, pkts, n, verdicts, now);
+		return;
 	}
+	/* Stateless, a single packet, or a trace armed: one packet at a time. */
 	for (i = 0; i < n; i++) {
 		uint8_t *frame = rte_pktmbuf_mtod(pkts[i], uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(pkts[i]);

@@ -518,8 +518,6 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_row_begin(r);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_a);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_b);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_a);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_b);
 	mpn_render_cell_u64(r, c->version);
 	mpn_render_cell_str(r, mpn_conn_state_name(c));
 	mpn_render_cell_str(r, mpn_flow_decision_name(c->decision));
@@ -541,11 +539,16 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	if (parse_conn_filter(ctx, argc, argv, &f) != 0)
 		return -1;
-	mpn_render_u64(ctx->r, "connections", mpn_conn_table_count(mpn_app.conns));
-	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
-		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
+	mpn_render_u64(ctx->r, "connections", mpn_app.conns != NULL ?
+		mpn_conn_table_count(mpn_app.conns) : 0);
+	/*
+	 * Never the keys (RFC 7430 §3: whoever reads them can forge joins);
+	 * the tokens are their fingerprints.
+	 */
+	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "version", "state", "decision", "subflows", "pkts", "bytes", "drops",
 		"joins_ok", "joins_bad", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
+	if (mpn_app.conns != NULL)
+		mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -589,7 +592,8 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		return -1;
 	mpn_render_table_begin(ctx->r, "subflows", "token_b", "initiator", "responder", "role",
 		"state", "join", "pkts", "bytes", "drops", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
+	if (mpn_app.conns != NULL)
+		mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -603,8 +607,10 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	static const struct mpn_track_stats none;
+
 	for (w = 0; w < mpn_app.n_workers; w++)
-		per[w] = mpn_tracker_stats(mpn_app.trackers[w]);
+		per[w] = mpn_app.trackers[w] != NULL ? mpn_tracker_stats(mpn_app.trackers[w]) : &none;
 	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
 	for (i = 0; i < n; i++) {
 		uint64_t v;
@@ -618,7 +624,7 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 static const struct mpn_cli_command commands[] = {
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
-		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
+		"MPTCP connections: tokens, subflows, counters (show conn)", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_byteorder.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
@@ -21,8 +22,8 @@
 #define NIL UINT32_MAX
 
 struct mpn_flow_table {
+	struct mpn_subflow *e;        /* first: struct mpn_flow_table_head (flow.h) */
 	struct rte_hash *h;
-	struct mpn_subflow *e;        /* indexed by rte_hash position */
 	struct mpn_conn_table *ct;
 	struct mpn_track_stats *stats;
 	struct mpn_flow_params p;
@@ -33,6 +34,7 @@ struct mpn_flow_table {
 	uint32_t head[N_LISTS], tail[N_LISTS];
 	uint64_t timeout[MPN_TCP_STATE_MAX]; /* in units of `now` */
 	uint64_t unconfirmed_timeout;
+	uint64_t min_timeout;         /* the shortest of them all */
 	mpn_flow_remove_fn on_remove;
 	void *on_remove_arg;
 };
@@ -56,33 +58,42 @@ bool
 mpn_flow_key_from_pkt(const uint8_t *frame, const struct mpn_pkt *p, uint16_t link,
 	struct mpn_flow_key *key)
 {
-	size_t alen = p->ip_version == 6 ? 16 : 4;
 	const uint8_t *src = frame + p->src_addr_off, *dst = frame + p->dst_addr_off;
-	int c;
 	bool src_lo;
+	int c;
 
 	memset(key, 0, sizeof(*key));
 	key->family = p->ip_version;
 	key->proto = 6;
 	key->link = link;
 	/* The VLAN ids (not the priority bits) name the segment the packet is on. */
-	if (p->vlan_depth > 0)
+	if (p->vlan_depth > 0) {
 		key->vlan[0] = p->vlan_tci[0] & 0x0fff;
-	if (p->vlan_depth > 1)
-		key->vlan[1] = p->vlan_tci[1] & 0x0fff;
-	c = memcmp(src, dst, alen);
-	src_lo = c < 0 || (c == 0 && p->sport <= p->dport);
-	if (src_lo) {
-		memcpy(key->addr_lo, src, alen);
-		memcpy(key->addr_hi, dst, alen);
-		key->port_lo = p->sport;
-		key->port_hi = p->dport;
-	} else {
-		memcpy(key->addr_lo, dst, alen);
-		memcpy(key->addr_hi, src, alen);
-		key->port_lo = p->dport;
-		key->port_hi = p->sport;
+		if (p->vlan_depth > 1)
+			key->vlan[1] = p->vlan_tci[1] & 0x0fff;
 	}
+	if (p->ip_version == 4) {
+		/* Network order compares as big-endian integers: one load each, no memcmp. */
+		uint32_t a, b;
+
+		memcpy(&a, src, 4);
+		memcpy(&b, dst, 4);
+		a = rte_be_to_cpu_32(a);
+		b = rte_be_to_cpu_32(b);
+		c = a < b ? -1 : a > b;
+	} else {
+		c = memcmp(src, dst, 16);
+	}
+	src_lo = c < 0 || (c == 0 && p->sport <= p->dport);
+	if (p->ip_version == 4) {
+		memcpy(key->addr_lo, src_lo ? src : dst, 4);
+		memcpy(key->addr_hi, src_lo ? dst : src, 4);
+	} else {
+		memcpy(key->addr_lo, src_lo ? src : dst, 16);
+		memcpy(key->addr_hi, src_lo ? dst : src, 16);
+	}
+	key->port_lo = src_lo ? p->sport : p->dport;
+	key->port_hi = src_lo ? p->dport : p->sport;
 	return src_lo;
 }
 
@@ -305,6 +316,9 @@ mpn_flow_table_create(const char *name, const struct mpn_flow_params *p,
 	t->timeout[MPN_TCP_CLOSING] = p->closed_timeout * hz;
 	t->timeout[MPN_TCP_CLOSED] = p->closed_timeout * hz;
 	t->unconfirmed_timeout = p->unconfirmed_timeout * hz;
+	t->min_timeout = t->unconfirmed_timeout;
+	for (i = MPN_TCP_SYN_SENT; i < MPN_TCP_STATE_MAX; i++)
+		t->min_timeout = RTE_MIN(t->min_timeout, t->timeout[i]);
 
 	t->e = rte_zmalloc_socket("mpn_flow_entries", (size_t)t->cap * sizeof(*t->e),
 		RTE_CACHE_LINE_SIZE, socket);
@@ -370,7 +384,12 @@ mpn_flow_table_params(const struct mpn_flow_table *t)
 bool
 mpn_flow_expired(const struct mpn_flow_table *t, const struct mpn_subflow *sf, uint64_t now)
 {
-	uint64_t to = t->timeout[sf->state < MPN_TCP_STATE_MAX ? sf->state : MPN_TCP_CLOSED];
+	uint64_t to;
+
+	/* The common case, every packet: idle for less than the shortest timeout. */
+	if (now <= sf->last_seen || now - sf->last_seen <= t->min_timeout)
+		return false;
+	to = t->timeout[sf->state < MPN_TCP_STATE_MAX ? sf->state : MPN_TCP_CLOSED];
 
 	if (sf->f & MPN_SF_UNCONFIRMED)
 		to = RTE_MIN(to, t->unconfirmed_timeout);
@@ -473,18 +492,6 @@ mpn_flow_lookup_one(struct mpn_flow_table *t, const struct mpn_flow_key *key, ui
 	int32_t pos = rte_hash_lookup_with_hash(t->h, key, hash);
 
 	return pos < 0 ? -1 : pos;
-}
-
-struct mpn_subflow *
-mpn_flow_entry(struct mpn_flow_table *t, int32_t pos)
-{
-	return &t->e[pos];
-}
-
-int32_t
-mpn_flow_pos(const struct mpn_flow_table *t, const struct mpn_subflow *sf)
-{
-	return (int32_t)pos_of(t, sf);
 }
 
 const struct mpn_flow_key *

@@ -366,8 +366,16 @@ mpn_track_stats_get(const struct mpn_track_stats *s, unsigned int i, uint64_t *v
 const char *
 mpn_track_stats_desc(unsigned int i);
 
-/** Opaque per-worker subflow table. */
+/**
+ * Per-worker subflow table. Opaque, but for its first member, which the
+ * inline accessors below read: an entry by position is one address
+ * computation on the per-packet path, not a call.
+ */
 struct mpn_flow_table;
+
+struct mpn_flow_table_head {
+	struct mpn_subflow *e;        /**< entries, indexed by rte_hash position */
+};
 
 /**
  * Called for every entry that leaves the table, whatever the path (lazy
@@ -424,12 +432,18 @@ int32_t
 mpn_flow_lookup_one(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint32_t hash);
 
 /** The entry at a position from a lookup (>= 0). */
-struct mpn_subflow *
-mpn_flow_entry(struct mpn_flow_table *t, int32_t pos);
+static inline struct mpn_subflow *
+mpn_flow_entry(struct mpn_flow_table *t, int32_t pos)
+{
+	return &((struct mpn_flow_table_head *)t)->e[pos];
+}
 
 /** Position of an entry. */
-int32_t
-mpn_flow_pos(const struct mpn_flow_table *t, const struct mpn_subflow *sf);
+static inline int32_t
+mpn_flow_pos(const struct mpn_flow_table *t, const struct mpn_subflow *sf)
+{
+	return (int32_t)(sf - ((const struct mpn_flow_table_head *)t)->e);
+}
 
 /** The key of an entry in use (kept by rte_hash, not in the entry). */
 const struct mpn_flow_key *

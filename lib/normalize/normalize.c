@@ -118,6 +118,42 @@ mss_value(const uint8_t *tcp, const struct mpn_tcpopt *o)
 	return (uint16_t)((tcp[o->off + 2] << 8) | tcp[o->off + 3]);
 }
 
+/*
+ * Whether no option of the segment needs a decision: no anomaly, every kind
+ * allowed by the tcp-map, no MSS to clamp, every MPTCP option well formed
+ * and allowed. The common segment of an established connection (timestamps,
+ * DSS) takes this test and skips the per-option walk of decide_options().
+ */
+static bool
+options_all_allowed(const struct mpn_norm_result *res, const struct mpn_tcp_map *m,
+	enum mpn_mptcp_mode mode)
+{
+	const struct mpn_tcpopt_list *l = &res->opts;
+	uint64_t kinds = l->kinds & ~((1ull << MPN_TCPOPT_KIND_EOL) | (1ull << MPN_TCPOPT_KIND_NOP));
+	unsigned int i;
+
+	if ((l->anomalies & ~(1u << MPN_TCPOPT_MULTI_MPTCP)) != 0 || (kinds & (1ull << 63)))
+		return false;
+	if ((kinds & (1ull << MPN_TCPOPT_KIND_MSS)) && (res->pkt.tcp_flags & TH_SYN))
+		return false;
+	while (kinds != 0) {
+		unsigned int k = (unsigned int)__builtin_ctzll(kinds);
+
+		kinds &= kinds - 1;
+		if (k != MPN_TCPOPT_KIND_MSS && m->option_action[k] != MPN_ACTION_ALLOW)
+			return false;
+	}
+	if (l->n_mptcp == 0)
+		return true;
+	if (mode != MPN_MPTCP_ALLOW || l->n_mptcp > res->n_mo)
+		return false;
+	for (i = 0; i < res->n_mo; i++)
+		if (res->mo[i].malformed ||
+				m->mptcp.subtype_action[res->mo[i].subtype & 0xf] != MPN_ACTION_ALLOW)
+			return false;
+	return true;
+}
+
 static void
 decide_options(struct mpn_norm_result *res, const struct mpn_tcp_map *m,
 	enum mpn_mptcp_mode mode, const uint8_t *tcp)
@@ -351,18 +387,16 @@ void
 mpn_normalize_decode(struct mpn_norm_result *res, const uint8_t *frame, int version_hint)
 {
 	const uint8_t *tcp = frame + res->pkt.l4_off;
-	unsigned int i;
+	unsigned int i, n = res->opts.n_mptcp;
 
-	res->n_mo = 0;
-	if (res->opts.n_mptcp == 0)
-		return;
-	for (i = 0; i < res->opts.n && res->n_mo < MPN_NORM_MAX_MPOPTS; i++) {
-		const struct mpn_tcpopt *o = &res->opts.opt[i];
-		struct mpn_mptcp_opt *d = &res->mo[res->n_mo];
+	if (n > MPN_NORM_MAX_MPOPTS)
+		n = MPN_NORM_MAX_MPOPTS;
+	/* The walker listed the kind-30 options: no second walk over the others. */
+	for (i = 0; i < n; i++) {
+		const struct mpn_tcpopt *o = &res->opts.opt[res->opts.idx_mptcp[i]];
+		struct mpn_mptcp_opt *d = &res->mo[i];
 
-		if (o->kind != MPN_MPTCP_KIND)
-			continue;
-		res->mo_off[res->n_mo++] = o->off;
+		res->mo_off[i] = o->off;
 		if (o->len < 3) {
 			/* Too short to carry a subtype (RFC 8684 §3: kind, length, subtype). */
 			memset(d, 0, sizeof(*d));
@@ -383,6 +417,7 @@ mpn_normalize_decode(struct mpn_norm_result *res, const uint8_t *frame, int vers
 			d->malformed_why = MPN_MPTCP_BAD_LENGTH;
 		}
 	}
+	res->n_mo = (uint8_t)n;
 }
 
 void
@@ -431,7 +466,10 @@ mpn_normalize_check(const struct mpn_policy *policy, const uint8_t *frame, uint3
 			!mpn_tcp_checksum_ok(frame, &res->pkt))
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_TCP_BAD_CHECKSUM, 16, 2, 0, 0xff);
 	decide_flags(res, m, tcp);
-	decide_options(res, m, mode, tcp);
+	if (res->opts.n_mptcp > 0)
+		res->pkt_mptcp_seen = true;
+	if (!options_all_allowed(res, m, mode))
+		decide_options(res, m, mode, tcp);
 	if (res->opts.anomalies & (1u << MPN_TCPOPT_EOL_TRAILING_DATA))
 		mpn_norm_add_act(res, MPN_NACT_ZERO_BYTES, MPN_REASON_TCP_OPTION_AFTER_EOL,
 			res->opts.eol_off + 1,

@@ -271,9 +271,11 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	if (pl->sh & MPN_SH_ADDRS)
 		commit_addrs(t, c, sh);
 	commit_entry(t, sf, sh);
-	/* The entry holds the keys only until its connection is published. */
-	explicit_bzero(&sh->key_a, sizeof(sh->key_a));
-	explicit_bzero(&sh->key_b, sizeof(sh->key_b));
+	/* The shadow's copy of keys not yet published goes (RFC 7430 §3). */
+	if (sh->f & (MPN_SF_HAVE_KEY_A | MPN_SF_HAVE_KEY_B)) {
+		explicit_bzero(&sh->key_a, sizeof(sh->key_a));
+		explicit_bzero(&sh->key_b, sizeof(sh->key_b));
+	}
 	c->sf = sf;
 	if (pl->op == MPN_PLAN_CREATE)
 		mpn_track_emit(t, MPN_FLOW_EV_CREATE, &c->key, sf, true, 0, c->res.rule_id, now);

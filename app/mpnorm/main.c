@@ -410,6 +410,7 @@ run_online(void)
 	if (srv == NULL)
 		rte_exit(EXIT_FAILURE, "%s: control socket: %s. Set control.socket in the "
 			"config to a path this user may create.\n", mpn_app.cfg.path, err);
+	mpn_cli_server_set_idle_timeout(srv, mpn_app.cfg.control.idle_timeout, NULL);
 	if (mpn_telemetry_register() != 0)
 		printf("mpnorm: warning: /mpnorm/ telemetry commands not registered\n");
 	/* dpdk-pdump attaches as a secondary process; it needs the EAL's shared config. */

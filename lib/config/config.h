@@ -79,6 +79,7 @@ struct mpn_config_control {
 	char socket[108];                  /**< unix socket path (sun_path size) */
 	unsigned int mode;                 /**< file mode, e.g. 0660 */
 	char group[MPN_CONFIG_NAME_MAX];   /**< owning group, "" = the process's */
+	unsigned int idle_timeout;         /**< s a client may stay silent; 0 = forever */
 };
 
 #define MPN_DEFAULT_CONTROL_SOCKET "/run/mpnorm/mpnorm.sock"

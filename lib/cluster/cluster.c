@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -126,6 +127,8 @@ struct mpn_cluster {
 	/* Control thread <-> directory thread. */
 	pthread_mutex_t lock;
 	bool cfg_pending;
+	uint64_t cfg_asked;              /* reconfigurations asked (atomic) */
+	uint64_t cfg_done;               /* and applied by the thread (atomic) */
 	struct mpn_config_cluster next;  /* under lock; password cleared once taken */
 	char last_error[200];            /* under lock; never holds a secret */
 	struct mpn_config_cluster shown; /* under lock: what `show cluster` prints, no password */
@@ -735,6 +738,8 @@ apply_pending_config(struct mpn_cluster *cl, uint64_t now)
 	cl->cfg = cl->next;
 	explicit_bzero(cl->next.password, sizeof(cl->next.password));
 	cl->cfg_pending = false;
+	__atomic_store_n(&cl->cfg_done, __atomic_load_n(&cl->cfg_asked, __ATOMIC_RELAXED),
+		__ATOMIC_RELEASE);
 	pthread_mutex_unlock(&cl->lock);
 	if (reconnect && get_state(cl) != MPN_CLUSTER_DOWN) {
 		MPN_LOG(INFO, "store settings changed: reconnecting");
@@ -1004,6 +1009,7 @@ struct mpn_cluster *
 mpn_cluster_create(const struct mpn_config_cluster *cfg, unsigned int n_producers,
 	char *err, size_t errlen)
 {
+	sigset_t pipe_set, old_set;
 	struct mpn_cluster *cl;
 	unsigned int i;
 	int rc;
@@ -1052,7 +1058,16 @@ mpn_cluster_create(const struct mpn_config_cluster *cfg, unsigned int n_producer
 		goto fail;
 	}
 	set_state(cl, MPN_CLUSTER_DOWN);
+	/*
+	 * hiredis writes with write(): a store that closes the connection
+	 * would raise SIGPIPE and kill the process. The thread inherits a mask
+	 * with SIGPIPE blocked, so the write fails with EPIPE instead.
+	 */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
 	rc = pthread_create(&cl->thread, NULL, directory_main, cl);
+	pthread_sigmask(SIG_SETMASK, &old_set, NULL);
 	if (rc != 0) {
 		snprintf(err, errlen, "cluster: cannot start the directory thread: %s",
 			strerror(rc));
@@ -1123,12 +1138,20 @@ mpn_cluster_reconfigure(struct mpn_cluster *cl, const struct mpn_config_cluster 
 	}
 	set_shown(cl, &cl->next);
 	cl->cfg_pending = true;
+	__atomic_add_fetch(&cl->cfg_asked, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&cl->lock);
 	__atomic_store_n(&cl->unreachable, (uint32_t)cfg->unreachable, __ATOMIC_RELAXED);
 	if (write(cl->efd, &one, sizeof(one)) < 0) {
 		/* The thread also looks at least once a second. */
 	}
 	return rc;
+}
+
+bool
+mpn_cluster_reconfigured(const struct mpn_cluster *cl)
+{
+	return cl == NULL || __atomic_load_n(&cl->cfg_done, __ATOMIC_ACQUIRE) ==
+		__atomic_load_n(&cl->cfg_asked, __ATOMIC_RELAXED);
 }
 
 enum mpn_cluster_state

@@ -162,6 +162,10 @@ int
 mpn_cluster_reconfigure(struct mpn_cluster *cl, const struct mpn_config_cluster *cfg,
 	char *msg, size_t len);
 
+/** True once the directory thread applied the last mpn_cluster_reconfigure(). */
+bool
+mpn_cluster_reconfigured(const struct mpn_cluster *cl);
+
 /**
  * Queue a connection's record for publication under both tokens
  * (`SET PREFIX t:TOKEN RECORD EX ttl`). @p r's node and time may be left

@@ -15,6 +15,7 @@
 #include "app.h"
 #include "cli.h"
 #include "cli_render.h"
+#include "cluster.h"
 #include "conn.h"
 #include "mptcp.h"
 #include "policy.h"
@@ -616,6 +617,18 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* The shared token directory (doc/cluster.md): state, counters, latency; no secret. */
+static int
+cmd_show_cluster(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	(void)argc;
+	(void)argv;
+	mpn_cluster_render(mpn_app.cluster, ctx->r);
+	if (mpn_app.cluster != NULL)
+		mpn_render_u64(ctx->r, "republished", mpn_app_cluster_republished());
+	return 0;
+}
+
 static const struct mpn_cli_command commands[] = {
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
 		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
@@ -623,6 +636,8 @@ static const struct mpn_cli_command commands[] = {
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,
 		"connection tracking counters: joins, evictions, stateful checks", NULL },
+	{ "show cluster", "", 0, 0, cmd_show_cluster,
+		"the shared token directory: store state, published, fetched, hits, latency", NULL },
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
 	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
 	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },

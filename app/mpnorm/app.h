@@ -104,6 +104,20 @@ mpn_app_cluster_tick(void);
 int
 mpn_app_cluster_reload(const struct mpn_config *next, char *msg, size_t len);
 
+/**
+ * Ask the directory for @p token's record (`cluster lookup`); the answer is
+ * shown by mpn_app_cluster_render_lookup(). @return 0, -ENODEV without a
+ * directory, or mpn_cluster_fetch()'s error.
+ */
+int
+mpn_app_cluster_lookup(uint32_t token);
+
+struct mpn_render;
+
+/** The last lookup's answer, without keys, as a `last_lookup` section. */
+void
+mpn_app_cluster_render_lookup(struct mpn_render *r);
+
 /** Records the refresh walk republished. */
 uint64_t
 mpn_app_cluster_republished(void);

@@ -19,11 +19,13 @@
  * fetched from the store (issue 19's "local or remote"), the walk also
  * republishes fetched records, under this box's node name.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "app.h"
+#include "cli_render.h"
 #include "cluster.h"
 
 #define WALK_PERIOD_MS 250
@@ -38,6 +40,19 @@ static struct {
 	unsigned int ttl;         /* s, as last configured */
 	uint64_t walked;          /* records republished, for tests and show */
 } dir;
+
+/*
+ * `cluster lookup TOKEN`: an operator's question to the directory, asked
+ * through the main lcore's rings like a worker's fetch; the answer is kept
+ * (without its keys) for `show cluster`.
+ */
+static struct {
+	bool asked;
+	bool answered;
+	uint32_t token;
+	uint8_t status;              /* enum mpn_cluster_status */
+	struct mpn_cluster_record rec; /* keys cleared */
+} lookup;
 
 static uint64_t
 mono_ms(void)
@@ -97,6 +112,60 @@ walk_one(const struct mpn_conn *c, void *arg)
 	dir.walked++;
 }
 
+static void
+poll_lookup(struct mpn_cluster *cl)
+{
+	struct mpn_cluster_answer a;
+
+	while (mpn_cluster_poll_answers(cl, mpn_app.n_workers, &a, 1) == 1) {
+		if (lookup.asked && a.token == lookup.token) {
+			lookup.answered = true;
+			lookup.status = a.status;
+			lookup.rec = a.rec;
+			lookup.rec.key_a = 0;
+			lookup.rec.key_b = 0;
+		}
+		explicit_bzero(&a, sizeof(a));
+	}
+}
+
+int
+mpn_app_cluster_lookup(uint32_t token)
+{
+	int rc;
+
+	if (mpn_app.cluster == NULL)
+		return -ENODEV;
+	rc = mpn_cluster_fetch(mpn_app.cluster, mpn_app.n_workers, token, token);
+	if (rc != 0)
+		return rc;
+	memset(&lookup, 0, sizeof(lookup));
+	lookup.asked = true;
+	lookup.token = token;
+	return 0;
+}
+
+void
+mpn_app_cluster_render_lookup(struct mpn_render *r)
+{
+	if (!lookup.asked)
+		return;
+	mpn_render_section_begin(r, "last_lookup");
+	mpn_render_kv(r, "token", "0x%08x", lookup.token);
+	mpn_render_str(r, "status", lookup.answered ?
+		mpn_cluster_status_name((enum mpn_cluster_status)lookup.status) : "pending");
+	if (lookup.answered && lookup.status == MPN_CLUSTER_FOUND) {
+		/* Everything but the keys (RFC 7430: they are the connection's secret). */
+		mpn_render_kv(r, "token_a", "0x%08x", lookup.rec.token_a);
+		mpn_render_kv(r, "token_b", "0x%08x", lookup.rec.token_b);
+		mpn_render_u64(r, "version", lookup.rec.version);
+		mpn_render_str(r, "decision", mpn_flow_decision_name(lookup.rec.decision));
+		mpn_render_str(r, "node", lookup.rec.node);
+		mpn_render_u64(r, "published", lookup.rec.time);
+	}
+	mpn_render_section_end(r);
+}
+
 void
 mpn_app_cluster_tick(void)
 {
@@ -105,6 +174,7 @@ mpn_app_cluster_tick(void)
 
 	if (cl == NULL || mpn_app.conns == NULL)
 		return;
+	poll_lookup(cl);
 	now = mono_ms();
 	if (now < dir.next_walk_ms)
 		return;

@@ -117,6 +117,18 @@ check "show cluster (text): state line" grep -q "^state: *connected" <(ctl show 
 ctl -j show cluster >"$TMP/cluster2.json"
 check "show cluster never shows a key" bash -c "! grep -qE '[0-9a-f]{16}' '$TMP/cluster2.json'"
 
+# An operator's lookup goes through the directory like a worker's fetch.
+lookup_is() { [ "$(cl .last_lookup.status)" = "$1" ]; }
+check "cluster lookup eff317c4 is taken" ctl cluster lookup eff317c4
+check "... and answered: found" wait_for 10 lookup_is found
+check "... from node box-a, tokens of the capture, no key shown" \
+	test "$(cl '.last_lookup | "\(.node) \(.token_a) \(.token_b) \(has("key_a"))"')" = "box-a 0xb594cf97 0xeff317c4 false"
+check "cluster lookup 0x01020304 is answered: not-found" \
+	bash -c "$MPNORMCTL -s $ctl_sock cluster lookup 0x01020304 >/dev/null"
+check "... not-found" wait_for 10 lookup_is not-found
+rc=0; ctl cluster lookup nothex >/dev/null 2>&1 || rc=$?
+check "cluster lookup with a bad token: a server error (exit 2)" [ "$rc" -eq 2 ]
+
 # Reload: 'unreachable' applies at once; the ring sizes wait for a restart.
 write_conf drop 512
 ctl reload >"$TMP/reload.txt" 2>&1
@@ -131,6 +143,9 @@ down() { [ "$(cl .state)" != connected ]; }
 check "store stopped: show cluster leaves 'connected'" wait_for 10 down
 check "store stopped: mpnorm still answers and runs" bash -c "kill -0 $MPID && $MPNORMCTL -s $ctl_sock show stats >/dev/null"
 check "store stopped: the disconnect is counted" [ "$(cl .counters.disconnects)" -ge 1 ]
+rc=0; ctl cluster lookup eff317c4 >"$TMP/lookup-down.txt" 2>&1 || rc=$?
+check "store stopped: a lookup is refused at once (exit 2, not connected)" \
+	test "$rc" -eq 2 -a -n "$(grep 'not connected' "$TMP/lookup-down.txt")"
 redis_start || exit 1
 check "store back: reconnected" wait_for 20 connected
 check "store back (empty): the walk republishes the connection" wait_for 20 has_key eff317c4

@@ -99,6 +99,7 @@ struct port {
 	struct rte_ring *ans;
 	uint64_t req_full;       /* written by the producer */
 	uint64_t refused_down;   /* written by the producer */
+	uint64_t unreach[3];     /* written by the producer: mpn_cluster_unreachable_apply() */
 } __rte_cache_aligned;
 
 /* Counters written by the directory thread only (relaxed atomics). */
@@ -963,6 +964,19 @@ mpn_cluster_unreachable_policy(const struct mpn_cluster *cl)
 	return (enum mpn_cluster_unreachable)__atomic_load_n(&cl->unreachable, __ATOMIC_RELAXED);
 }
 
+enum mpn_cluster_unreachable
+mpn_cluster_unreachable_apply(struct mpn_cluster *cl, unsigned int worker)
+{
+	enum mpn_cluster_unreachable u = mpn_cluster_unreachable_policy(cl);
+	struct port *pt;
+
+	if (cl == NULL || worker >= cl->n_ports || (unsigned int)u >= 3)
+		return u;
+	pt = &cl->ports[worker];
+	__atomic_store_n(&pt->unreach[u], pt->unreach[u] + 1, __ATOMIC_RELAXED);
+	return u;
+}
+
 /* --- control --- */
 
 static struct rte_ring *
@@ -1210,6 +1224,12 @@ mpn_cluster_get_stats(const struct mpn_cluster *cl, struct mpn_cluster_stats *ou
 	for (p = 0; p < cl->n_ports; p++) {
 		out->request_ring_full += __atomic_load_n(&cl->ports[p].req_full, __ATOMIC_RELAXED);
 		out->refused_down += __atomic_load_n(&cl->ports[p].refused_down, __ATOMIC_RELAXED);
+		out->unreachable_verify += __atomic_load_n(
+			&cl->ports[p].unreach[MPN_CLUSTER_UNREACHABLE_VERIFY], __ATOMIC_RELAXED);
+		out->unreachable_allow += __atomic_load_n(
+			&cl->ports[p].unreach[MPN_CLUSTER_UNREACHABLE_ALLOW], __ATOMIC_RELAXED);
+		out->unreachable_drop += __atomic_load_n(
+			&cl->ports[p].unreach[MPN_CLUSTER_UNREACHABLE_DROP], __ATOMIC_RELAXED);
 	}
 	out->state = get_state(cl);
 	out->inflight = __atomic_load_n(&cl->inflight, __ATOMIC_RELAXED);

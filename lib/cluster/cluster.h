@@ -206,6 +206,14 @@ mpn_cluster_poll_answers(struct mpn_cluster *cl, unsigned int worker,
 enum mpn_cluster_unreachable
 mpn_cluster_unreachable_policy(const struct mpn_cluster *cl);
 
+/**
+ * A join's keys cannot be had (mpn_cluster_fetch() refused, or the answer
+ * is store-error): return the `unreachable` setting to apply, and count it
+ * (show cluster: unreachable_verify, _allow, _drop). Worker side.
+ */
+enum mpn_cluster_unreachable
+mpn_cluster_unreachable_apply(struct mpn_cluster *cl, unsigned int worker);
+
 /** The connection's state now. */
 enum mpn_cluster_state
 mpn_cluster_get_state(const struct mpn_cluster *cl);
@@ -248,6 +256,9 @@ mpn_cluster_connect_count(const struct mpn_cluster *cl);
 	X(err_token_mismatch, "records refused: keys do not hash to the token") \
 	X(request_ring_full,  "requests lost: a worker's request ring was full") \
 	X(answer_ring_full,   "answers lost: a worker's answer ring was full") \
+	X(unreachable_verify, "joins without keys left to the tcp-map's join setting") \
+	X(unreachable_allow,  "joins without keys passed unverified (unreachable = allow)") \
+	X(unreachable_drop,   "joins without keys dropped (unreachable = drop)") \
 	X(pings,              "keepalive PINGs sent")
 
 /** A snapshot of the directory's counters. */

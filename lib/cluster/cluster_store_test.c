@@ -616,6 +616,9 @@ test_store_stopped_and_restarted(void **state)
 	assert_true(WAIT_FOR(!connected(cl), 10000));
 	assert_int_equal(mpn_cluster_fetch(cl, 0, V1_TOK_A, 1), -ENOTCONN);
 	assert_int_equal(mpn_cluster_poll_answers(cl, 0, &a, 1), 0);
+	/* What the worker then does is the knob's, counted by outcome. */
+	assert_int_equal(mpn_cluster_unreachable_apply(cl, 0), MPN_CLUSTER_UNREACHABLE_VERIFY);
+	assert_int_equal(STAT(cl, unreachable_verify), before.unreachable_verify + 1);
 	mpn_cluster_publish(cl, 0, &r);
 	assert_true(WAIT_FOR(STAT(cl, publish_lost) == before.publish_lost + 1, 5000));
 	assert_true(STAT(cl, refused_down) >= before.refused_down + 1);
@@ -676,11 +679,14 @@ test_wrong_password(void **state)
 	size_t len;
 
 	(void)state;
+	c.unreachable = MPN_CLUSTER_UNREACHABLE_DROP;
 	d = mpn_cluster_create(&c, 1, err, sizeof(err));
 	assert_non_null(d);
 	assert_true(WAIT_FOR(STAT(d, err_auth) >= 1, 10000));
 	assert_false(connected(d));
 	assert_int_equal(mpn_cluster_fetch(d, 0, V1_TOK_A, 1), -ENOTCONN);
+	assert_int_equal(mpn_cluster_unreachable_apply(d, 0), MPN_CLUSTER_UNREACHABLE_DROP);
+	assert_int_equal(STAT(d, unreachable_drop), 1);
 	r = mpn_render_new(MPN_RENDER_JSON);
 	mpn_cluster_render(d, r);
 	mpn_render_finish(r, &out, &len);
@@ -689,8 +695,13 @@ test_wrong_password(void **state)
 	free(out);
 	/* Fixed by a reload: the directory reconnects with the new credentials. */
 	c = config_for(sock, PASSWORD);
+	c.unreachable = MPN_CLUSTER_UNREACHABLE_ALLOW;
 	assert_int_equal(mpn_cluster_reconfigure(d, &c, err, sizeof(err)), 0);
 	assert_true(WAIT_FOR(connected(d), 15000));
+	/* `unreachable` changes at once for the workers. */
+	assert_int_equal(mpn_cluster_unreachable_apply(d, 0), MPN_CLUSTER_UNREACHABLE_ALLOW);
+	assert_int_equal(STAT(d, unreachable_allow), 1);
+	assert_int_equal(STAT(d, unreachable_drop), 1);
 	mpn_cluster_destroy(d);
 	explicit_bzero(&c, sizeof(c));
 }

@@ -830,7 +830,9 @@ directory_main(void *arg)
 			/* Dekker with the producers: say we sleep, then look once more. */
 			__atomic_store_n(&cl->sleeping, 1, __ATOMIC_SEQ_CST);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
-			if (!rings_empty(cl) || __atomic_load_n(&cl->stop, __ATOMIC_ACQUIRE))
+			/* With the FIFO full, requests wait for replies: no spinning. */
+			if ((!rings_empty(cl) && cl->fifo_n + 2 <= INFLIGHT_MAX) ||
+					__atomic_load_n(&cl->stop, __ATOMIC_ACQUIRE))
 				timeout = 0;
 		}
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)

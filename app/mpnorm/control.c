@@ -532,6 +532,8 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_cell_u64(r, tot.drops);
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_ok, __ATOMIC_RELAXED));
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_bad, __ATOMIC_RELAXED));
+	/* Learned from a handshake seen here, or fetched from the token directory. */
+	mpn_render_cell_str(r, c->remote ? "remote" : "local");
 	mpn_render_row_end(r);
 }
 
@@ -546,7 +548,7 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_u64(ctx->r, "connections", mpn_conn_table_count(mpn_app.conns));
 	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
 		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
-		"joins_ok", "joins_bad", NULL);
+		"joins_ok", "joins_bad", "origin", NULL);
 	mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;

@@ -15,9 +15,8 @@
  * A walk publishes at most one request ring's worth, so the main lcore's
  * ring never overflows; the cursor carries the rest to the next walk.
  *
- * XXX: until connection records say whether they were learned here or
- * fetched from the store (issue 19's "local or remote"), the walk also
- * republishes fetched records, under this box's node name.
+ * Records fetched from the store (remote) are not republished: their
+ * publisher renews them, and their TTL bounds them once it is gone.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,8 +93,12 @@ walk_one(const struct mpn_conn *c, void *arg)
 	struct mpn_cluster_record r;
 
 	(void)arg;
-	if (c->serial < dir.cursor || dir.budget == 0 || mpn_conn_is_closed(c))
+	if (c->serial < dir.cursor || dir.budget == 0)
 		return;
+	if (mpn_conn_is_closed(c) || c->remote) {
+		dir.cursor = c->serial + 1;
+		return;
+	}
 	memset(&r, 0, sizeof(r));
 	r.key_a = c->key_a;
 	r.key_b = c->key_b;

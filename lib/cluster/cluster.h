@@ -117,7 +117,8 @@ mpn_cluster_status_name(enum mpn_cluster_status s);
 
 /**
  * Fill @p init for a remote connection from a validated record: version,
- * flags, decision, keys and @p now. The caller sets the subflow fields
+ * flags, decision, keys, @p now, and remote = true (show connections says
+ * "remote"; the refresh walk does not republish it). The caller sets the subflow fields
  * (family, addresses, ports, TCP state) of the join it attaches.
  *
  * @return 0, or -EINVAL for a record the codec would refuse.

@@ -242,5 +242,6 @@ mpn_cluster_record_conn_init(const struct mpn_cluster_record *r, uint64_t now,
 	init->key_a = r->key_a;
 	init->key_b = r->key_b;
 	init->now = now;
+	init->remote = true;
 	return 0;
 }

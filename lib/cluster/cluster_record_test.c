@@ -341,6 +341,7 @@ test_conn_init(void **state)
 	assert_int_equal(init.flags_b, 0x01);
 	assert_int_equal(init.decision, MPN_DECISION_BYPASS);
 	assert_int_equal(init.now, 12345);
+	assert_true(init.remote);
 	assert_null(init.src);
 	assert_null(init.dst);
 	r.version = 7;

@@ -9,7 +9,10 @@
 # Rows:
 #   local unix socket     redis-server in a temporary directory
 #   veth, +0 ms           redis-server in its own namespace (mpnbc-PID), over a veth
-#   veth, +D ms each way  the same, with tc netem delay D ms on both veth ends
+#   veth, netem +D ms     the same, with tc netem delay D ms on both veth ends;
+#                         or, on a kernel without sch_netem, through
+#   relay, +D ms          test/bench/delay_proxy.py, which holds every byte D ms
+#                         each way (its own cost: the "+0 ms" relay row)
 # The namespace, the veth and the redis-servers are this script's own
 # (named with its pid) and removed on exit. Addresses: 10.89.255.0/24 only.
 # Run it under the project's shared lock when others use the machine:
@@ -85,13 +88,33 @@ else
 	pids+=($!)
 	wait_pong redis-cli -h 10.89.255.2 -p 6379
 	run "veth, +0 ms" 10.89.255.2:6379
-	for d in $delays; do
-		tc qdisc replace dev "$veth" root netem delay "${d}ms"
-		ip netns exec "$ns" tc qdisc replace dev r0 root netem delay "${d}ms"
-		redis-cli -h 10.89.255.2 -p 6379 FLUSHALL >/dev/null
-		# One at a time, each fetch waits a round trip: fewer of them.
-		run "veth, +$d ms each way" 10.89.255.2:6379 $((fetches < 2000 ? fetches : 2000))
-	done
+	few=$((fetches < 2000 ? fetches : 2000))
+	if tc qdisc replace dev "$veth" root netem delay 0ms 2>/dev/null; then
+		tc qdisc del dev "$veth" root
+		for d in $delays; do
+			tc qdisc replace dev "$veth" root netem delay "${d}ms"
+			ip netns exec "$ns" tc qdisc replace dev r0 root netem delay "${d}ms"
+			redis-cli -h 10.89.255.2 -p 6379 FLUSHALL >/dev/null
+			# One at a time, each fetch waits a round trip: fewer of them.
+			run "veth, netem +$d ms each way" 10.89.255.2:6379 "$few"
+		done
+	else
+		# This kernel has no sch_netem: a relay in the store's namespace
+		# holds every byte D ms in each direction instead. Its own cost is
+		# the "+0 ms" relay row.
+		echo "bench-cluster: no netem in this kernel; delaying with test/bench/delay_proxy.py" >&2
+		lport=7000
+		for d in 0 $delays; do
+			lport=$((lport + 1))
+			ip netns exec "$ns" python3 test/bench/delay_proxy.py 10.89.255.2 "$lport" \
+				10.89.255.2 6379 "$d" >"$tmp/proxy-$lport.out" 2>&1 &
+			pids+=($!)
+			for i in $(seq 1 50); do grep -q ready "$tmp/proxy-$lport.out" && break; sleep 0.1; done
+			redis-cli -h 10.89.255.2 -p 6379 FLUSHALL >/dev/null
+			run "relay, +$d ms each way" "10.89.255.2:$lport" "$few"
+			kill "${pids[-1]}" 2>/dev/null; wait "${pids[-1]}" 2>/dev/null || true
+		done
+	fi
 fi
 
 echo
@@ -101,4 +124,4 @@ for r in "${results[@]}"; do
 	printf '%-24s %16s %12s %10s %10s\n' "$label" "$pub" "$med" "$p90" "$p99"
 done
 echo "(publications: $conns records, 2 SETs each, through one worker's ring; fetches: one at a time,"
-echo " $fetches local, at most 2000 behind netem)"
+echo " $fetches local, at most 2000 behind netem or the relay)"

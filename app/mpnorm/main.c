@@ -180,7 +180,7 @@ int
 mpn_app_reload(char *msg, size_t len)
 {
 	static struct mpn_config next;
-	char err[512];
+	char err[512], cluster_msg[200];
 	bool restart_needed;
 
 	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
@@ -199,11 +199,14 @@ mpn_app_reload(char *msg, size_t len)
 		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
 	next.policy = NULL;
+	/* The directory's settings (doc/cluster.md §8); it says what waits for a restart. */
+	mpn_app_cluster_reload(&next, cluster_msg, sizeof(cluster_msg));
 	mpn_config_release(&next);
 	mpn_app.reloads_ok++;
 	mpn_app.last_reload_error[0] = '\0';
-	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
-		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
+	snprintf(msg, len, "policy reloaded from %s%s%s%s", mpn_app.cfg.path, restart_needed ?
+		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "",
+		cluster_msg[0] != '\0' ? "; " : "", cluster_msg);
 	return 0;
 }
 
@@ -429,6 +432,8 @@ run_online(void)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (mpn_app_cluster_start(&mpn_app.cfg, nw, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
 	if (assign_queues() != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
@@ -445,12 +450,14 @@ run_online(void)
 	/* The main lcore serves the control socket and never touches packets. */
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
+		mpn_app_cluster_tick();
 		/* No connection record is held between two polls. */
 		if (mpn_app.conns != NULL)
 			mpn_conn_table_quiescent(mpn_app.conns, nw);
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
+	mpn_app_cluster_stop();
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();

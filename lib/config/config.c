@@ -324,7 +324,7 @@ int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"class-maps", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
+		"class-maps", "cluster", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
 		"tables", "tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -372,6 +372,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 			load_tables(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
+			mpn_cfg_load_cluster(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_policy(&ld, root, cfg) != 0)
 		goto out;
 	rc = 0;
@@ -386,5 +387,7 @@ void
 mpn_config_release(struct mpn_config *cfg)
 {
 	mpn_policy_free(cfg->policy);
+	/* The store password is a secret: a plain memset of a dying object may be elided. */
+	explicit_bzero(cfg->cluster.password, sizeof(cfg->cluster.password));
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -46,6 +46,11 @@ mpn_cfg_get_string(struct mpn_cfg_loader *ld, const config_setting_t *group,
 int
 mpn_cfg_check_int_literals(const char *path, const char *text, char *err, size_t errlen);
 
+/* The `cluster` section (config_cluster.c). */
+int
+mpn_cfg_load_cluster(struct mpn_cfg_loader *ld, const config_setting_t *root,
+	struct mpn_config *cfg);
+
 /* The policy sections: tcp-maps, class-maps, policy-maps, service-policy. */
 int
 mpn_cfg_load_policy(struct mpn_cfg_loader *ld, const config_setting_t *root,

@@ -445,6 +445,7 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	c->flags_a = in->flags_a;
 	c->flags_b = in->flags_b;
 	c->decision = in->decision;
+	c->remote = in->remote;
 	c->key_a = in->key_a;
 	c->key_b = in->key_b;
 	c->idsn_a = idsn_a;

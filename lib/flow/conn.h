@@ -137,6 +137,7 @@ struct mpn_conn {
 	uint8_t flags_b;        /**< MP_CAPABLE flags sent by B */
 	uint8_t decision;       /**< enum mpn_flow_decision */
 	uint8_t n_tokens;       /**< tokens inserted in the hash (1 or 2) */
+	bool remote;            /**< keys fetched from the token directory, not seen here (doc/cluster.md) */
 	bool token_a_in, token_b_in;
 
 	/* Atomics, or under @p lock. */
@@ -160,6 +161,7 @@ struct mpn_conn_init {
 	uint8_t version;
 	uint8_t flags_a, flags_b;
 	uint8_t decision;
+	bool remote;            /**< from the token directory: mpn_cluster_record_conn_init() */
 	uint64_t key_a, key_b;
 	/** Tokens and IDSNs already derived by the caller's prepared context; else derived here. */
 	bool have_tokens;

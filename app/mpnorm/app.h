@@ -44,7 +44,7 @@ struct mpn_app {
 	struct mpn_conn_table *conns;      /**< shared by the workers; main is RCU thread n_workers */
 	struct mpn_tracker *trackers[MPN_MAX_WORKERS];
 	bool handoff;                      /**< placement decided at start-up */
-	char placement_why[200];
+	char placement_why[512];
 	struct rte_ring *inboxes[MPN_MAX_WORKERS];
 	time_t started;
 	uint64_t reloads_ok;

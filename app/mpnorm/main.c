@@ -260,6 +260,67 @@ print_exit_report(void)
 }
 
 /*
+ * The owner map the workers follow, and the share of flows each worker
+ * should get under it, for the start-up log and `show workers`.
+ */
+static void
+owner_setup(unsigned int nw)
+{
+	struct mpn_owner_map *m = &mpn_app.owner;
+	const struct mpn_rss_map *rss = NULL;
+	char why[256] = "", line[64 + 8 * MPN_MAX_WORKERS];
+	size_t used = strlen(mpn_app.placement_why);
+	unsigned int s, w;
+
+	m->n_workers = nw;
+	m->rss = NULL;
+	if (nw == 1) {
+		m->mode = MPN_OWNER_SELF;
+	} else if (mpn_app.handoff) {
+		m->mode = MPN_OWNER_HANDOFF;
+	} else if ((rss = mpn_ports_rss_map(&mpn_app.ports, why, sizeof(why))) != NULL) {
+		m->mode = MPN_OWNER_RSS;
+		m->rss = rss;
+		snprintf(mpn_app.placement_why + used, sizeof(mpn_app.placement_why) - used,
+			"; IP first fragments steered to their flow's worker by the RSS model");
+	} else {
+		/*
+		 * XXX: symmetric placement forced on a device mpnorm cannot
+		 * model: a first fragment is tracked wherever it arrives.
+		 */
+		m->mode = MPN_OWNER_SELF;
+		snprintf(mpn_app.placement_why + used, sizeof(mpn_app.placement_why) - used,
+			"; IP first fragments stay where they arrive (no RSS model: %s)", why);
+	}
+	mpn_app.expected_samples = MPN_EXPECTED_SAMPLES;
+	mpn_app.expected_known = true;
+	for (s = 0; s < MPN_RSS_SET_MAX; s++) {
+		size_t n = 0;
+
+		if (mpn_owner_expected(m, (enum mpn_rss_set)s, MPN_EXPECTED_SAMPLES,
+				mpn_app.expected[s]) != 0) {
+			mpn_app.expected_known = false;
+			break;
+		}
+		for (w = 0; w < nw && n < sizeof(line); w++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %.1f%%",
+				100.0 * (double)mpn_app.expected[s][w] / MPN_EXPECTED_SAMPLES);
+		printf("mpnorm: expected share of %s flows per worker:%s\n",
+			mpn_rss_set_name((enum mpn_rss_set)s), line);
+		/* Less than half its fair share: one worker will idle while another drowns. */
+		for (w = 0; w < nw; w++)
+			if (mpn_app.expected[s][w] * nw * 2 < MPN_EXPECTED_SAMPLES)
+				printf("mpnorm: warning: worker %u is expected to get %.1f%% of %s "
+					"flows, against a fair %.1f%%: check the RSS key and RETA "
+					"(show workers)\n", w, 100.0 * (double)mpn_app.expected[s][w] /
+					MPN_EXPECTED_SAMPLES, mpn_rss_set_name((enum mpn_rss_set)s),
+					100.0 / nw);
+	}
+	if (!mpn_app.expected_known)
+		printf("mpnorm: expected share per worker: unknown (placement not modelled)\n");
+}
+
+/*
  * Decide how a flow's packets meet on one worker (ARCHITECTURE.md §3):
  * trust the device when every port's placement is symmetric, else hand off
  * in software. The config can force either.
@@ -296,7 +357,12 @@ decide_placement(unsigned int nw, char *err, size_t errlen)
 		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
 			"symmetric on every port");
 	}
-	if (!mpn_app.handoff)
+	owner_setup(nw);
+	/*
+	 * Rings whenever a packet may move: every packet in handoff mode,
+	 * IP first fragments with RSS.
+	 */
+	if (mpn_app.owner.mode == MPN_OWNER_SELF)
 		return 0;
 	for (w = 0; w < nw; w++) {
 		char name[32];
@@ -332,6 +398,7 @@ assign_queues(void)
 		wk->pipeline.tracker = mpn_app.trackers[w];
 		wk->n_workers = mpn_app.cfg.dataplane.workers;
 		wk->handoff = mpn_app.handoff;
+		wk->owner = &mpn_app.owner;
 		wk->inbox = mpn_app.inboxes[w];
 		wk->inboxes = mpn_app.inboxes;
 		memset(wk->rxq_of_port, -1, sizeof(wk->rxq_of_port));

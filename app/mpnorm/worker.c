@@ -86,12 +86,16 @@ hand_off(struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		const uint8_t *frame = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
 		struct mpn_pkt p;
+		enum mpn_pkt_status st;
 
-		owner[i] = (uint8_t)w->index;
-		/* XXX: parsed twice (here and in the pipeline) in handoff mode. */
-		if (mpn_pkt_parse(frame, rte_pktmbuf_data_len(pkts[i]), MPN_L2_ETHER, &p) ==
-				MPN_PKT_TCP)
-			owner[i] = (uint8_t)mpn_owner_of(mpn_owner_hash(frame, &p), w->n_workers);
+		/*
+		 * i20 hook: the owner decision is owner.c's, over the parse, in
+		 * both placements (first fragments move with RSS too).
+		 * XXX: parsed twice (here and in the pipeline); the rewrite
+		 * carries decide's parse with the packet.
+		 */
+		st = mpn_pkt_parse(frame, rte_pktmbuf_data_len(pkts[i]), MPN_L2_ETHER, &p);
+		owner[i] = (uint8_t)mpn_owner_decide(w->owner, frame, st, &p, w->index);
 		if (owner[i] != w->index)
 			pending |= 1ull << owner[i];
 	}
@@ -133,7 +137,8 @@ worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct 
 		return;
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	if (w->handoff)
+	/* i20 hook: hand off whenever a packet may belong elsewhere. */
+	if (w->owner != NULL && w->owner->mode != MPN_OWNER_SELF)
 		n = hand_off(w, pkts, n);
 	process(w, policy, q, pkts, n, now);
 }
@@ -188,7 +193,7 @@ mpn_worker_main(void *arg)
 
 		for (i = 0; i < w->n_rxq; i++)
 			worker_poll(w, policy, &w->rxq[i], now);
-		if (w->handoff)
+		if (w->inbox != NULL)   /* i20 hook: rings in both modes */
 			drain_inbox(w, policy, now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
 		/* Expire a few subflows, and report RCU quiescence for the token table. */

@@ -16,6 +16,17 @@
 #include <stdint.h>
 
 #include "pkt.h"
+#include "rss.h"
+
+/**
+ * Symmetric hash of a 5-tuple: the endpoints are ordered first, so
+ * (a, pa, b, pb) and (b, pb, a, pa) hash alike.
+ *
+ * @param alen  4 or 16 address bytes at @p a and @p b
+ */
+uint32_t
+mpn_owner_hash_tuple(const uint8_t *a, const uint8_t *b, unsigned int alen, uint16_t pa,
+	uint16_t pb, uint8_t proto);
 
 /**
  * Symmetric hash of a parsed packet's 5-tuple (addresses, ports, protocol).
@@ -32,5 +43,71 @@ mpn_owner_of(uint32_t hash, unsigned int n_workers)
 	/* Multiply-shift rather than modulo: no division on the fast path. */
 	return (unsigned int)(((uint64_t)hash * n_workers) >> 32);
 }
+
+/** How the workers share flows, decided at start-up. */
+enum mpn_owner_mode {
+	/**
+	 * A packet stays where it arrived: one worker, or symmetric placement
+	 * forced by the config on a device mpnorm cannot model.
+	 */
+	MPN_OWNER_SELF = 0,
+	/** Software placement: the owner is mpn_owner_hash() (handoff mode). */
+	MPN_OWNER_HANDOFF,
+	/**
+	 * The NIC's checked RSS places every TCP segment; packets it cannot
+	 * hash on the 4-tuple (IP first fragments) go where it puts the rest
+	 * of their flow, computed from the RSS model.
+	 */
+	MPN_OWNER_RSS,
+};
+
+/** The placement the workers follow. Read-only once the workers run. */
+struct mpn_owner_map {
+	enum mpn_owner_mode mode;
+	unsigned int n_workers;          /**< worker w owns RX queue w of every port */
+	const struct mpn_rss_map *rss;   /**< MPN_OWNER_RSS: the ports' common map */
+};
+
+/**
+ * Which worker must process a packet, given what the parser made of it.
+ *
+ * - A packet with a TCP header (parse status MPN_PKT_TCP, IP first
+ *   fragments included) belongs to the worker that tracks its 5-tuple:
+ *   in handoff mode the software owner; with RSS, the worker whose queue
+ *   the NIC gives the flow's unfragmented segments. NICs do not hash
+ *   fragments on the 4-tuple (i40e leaves them out of the TCP hash types
+ *   and they land on queue 0; ixgbe hashes them on the addresses only),
+ *   so a first fragment is steered in software. Tracked anywhere else it
+ *   would create a bogus mid-stream entry, or be dropped as tcp-not-syn.
+ * - A non-first fragment (MPN_PKT_FRAGMENT) carries no ports, so it has
+ *   no 5-tuple owner, and no worker tracks it: the pipeline judges it
+ *   alone (policy for ip-fragment). It stays on the worker that received
+ *   it; moving it would cost a ring hop and buy nothing, and the
+ *   receiver reassembles fragments in any order (RFC 791 §3.2,
+ *   RFC 8200 §4.5).
+ * - Anything else (not IP, not TCP, malformed) is stateless and stays.
+ *
+ * @param m     the placement; NULL means MPN_OWNER_SELF
+ * @param frame the frame @p p was parsed from
+ * @param st    mpn_pkt_parse()'s verdict
+ * @param p     the parse
+ * @param self  the worker that received the packet
+ * @return      the owner, below m->n_workers
+ */
+unsigned int
+mpn_owner_decide(const struct mpn_owner_map *m, const uint8_t *frame, enum mpn_pkt_status st,
+	const struct mpn_pkt *p, unsigned int self);
+
+/**
+ * The share of flows each worker would own, over @p samples tuples of a
+ * set (mpn_rss_sample()). Per flow, not per packet.
+ *
+ * @param counts  n_workers counters, zeroed here
+ * @return        0, or -1 when the placement has no model (MPN_OWNER_SELF
+ *                with more than one worker): the share is unknown
+ */
+int
+mpn_owner_expected(const struct mpn_owner_map *m, enum mpn_rss_set set, unsigned int samples,
+	uint64_t *counts);
 
 #endif /* MPN_OWNER_H */

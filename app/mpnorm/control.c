@@ -5,6 +5,8 @@
  * the same code. Handlers run on the main lcore and never touch packets.
  */
 #include <inttypes.h>
+#include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,31 +100,60 @@ cmd_show_links(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* A share in percent; NaN (rendered "-" or null) when there is nothing to share. */
+static double
+pct(uint64_t part, uint64_t whole)
+{
+	return whole == 0 ? NAN : 100.0 * (double)part / (double)whole;
+}
+
+/*
+ * Per worker: counters, the share of flows the placement should give it
+ * for each tuple set (computed at start-up over the RSS model or the
+ * software owner hash), and the share of packets it really processed.
+ * Expected is per flow, live per packet: one elephant flow skews the
+ * second and not the first.
+ */
+static_assert(MPN_RSS_SET_MAX == 4, "show workers has one expected-% column per tuple set");
+
 static int
 cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
-	unsigned int i;
+	struct mpn_worker_stats w[MPN_MAX_WORKERS];
+	uint64_t total_rx = 0;
+	unsigned int i, s;
 
 	(void)argc;
 	(void)argv;
 	mpn_render_str(ctx->r, "placement", mpn_app.placement_why);
-	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
-		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", NULL);
+	mpn_render_str(ctx->r, "owner", mpn_app.owner.mode == MPN_OWNER_HANDOFF ?
+		"software hash (handoff)" : mpn_app.owner.mode == MPN_OWNER_RSS ?
+		mpn_rss_func_name(mpn_app.owner.rss->func) : "where the packet arrives");
+	mpn_render_u64(ctx->r, "expected_samples", mpn_app.expected_samples);
 	for (i = 0; i < mpn_app.n_workers; i++) {
-		struct mpn_worker_stats w;
-
-		mpn_app_worker_counters(i, &w);
+		mpn_app_worker_counters(i, &w[i]);
+		total_rx += w[i].rx;
+	}
+	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
+		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", "expected-%",
+		"expected-v6-%", "expected-cgnat-%", "expected-servers-%", "live-%", NULL);
+	for (i = 0; i < mpn_app.n_workers; i++) {
 		mpn_render_row_begin(ctx->r);
 		mpn_render_cell_u64(ctx->r, i);
 		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].lcore);
 		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].n_rxq);
-		mpn_render_cell_u64(ctx->r, w.rx);
-		mpn_render_cell_u64(ctx->r, w.tx);
-		mpn_render_cell_u64(ctx->r, w.dropped);
-		mpn_render_cell_u64(ctx->r, w.rewritten);
-		mpn_render_cell_u64(ctx->r, w.rx_bursts);
-		mpn_render_cell_u64(ctx->r, w.handoffs_out);
-		mpn_render_cell_u64(ctx->r, w.handoffs_in);
+		mpn_render_cell_u64(ctx->r, w[i].rx);
+		mpn_render_cell_u64(ctx->r, w[i].tx);
+		mpn_render_cell_u64(ctx->r, w[i].dropped);
+		mpn_render_cell_u64(ctx->r, w[i].rewritten);
+		mpn_render_cell_u64(ctx->r, w[i].rx_bursts);
+		mpn_render_cell_u64(ctx->r, w[i].handoffs_out);
+		mpn_render_cell_u64(ctx->r, w[i].handoffs_in);
+		/* Same order as enum mpn_rss_set (four sets, four columns). */
+		for (s = 0; s < MPN_RSS_SET_MAX; s++)
+			mpn_render_cell_f64(ctx->r, mpn_app.expected_known ?
+				pct(mpn_app.expected[s][i], mpn_app.expected_samples) : NAN);
+		mpn_render_cell_f64(ctx->r, pct(w[i].rx, total_rx));
 		mpn_render_row_end(ctx->r);
 	}
 	mpn_render_table_end(ctx->r);
@@ -626,7 +657,8 @@ static const struct mpn_cli_command commands[] = {
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
 	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
 	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },
-	{ "show workers", "", 0, 0, cmd_show_workers, "per-worker counters", NULL },
+	{ "show workers", "", 0, 0, cmd_show_workers,
+		"per-worker counters, expected and live share of the traffic", NULL },
 	{ "show stats", "", 0, 0, cmd_show_stats, "packet totals and MPTCP options seen", NULL },
 	{ "show drops", "", 0, 0, cmd_show_drops,
 		"drops, rewrites, alerts and monitored events by reason (show asp drop)", NULL },

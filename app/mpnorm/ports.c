@@ -151,6 +151,30 @@ symmetric_flows_create(uint16_t pid, char *why, size_t whylen)
 }
 
 /*
+ * Spread the RETA over the queues round-robin, as most drivers do by
+ * default but not all (net_null leaves every entry on queue 0), so the
+ * spread does not depend on a driver's choice and every port of a link
+ * holds the same table. A driver that refuses (many VFs) keeps its own;
+ * the table read back afterwards is what counts.
+ */
+static void
+reta_spread(uint16_t pid, uint16_t reta_size, uint16_t nq)
+{
+	struct rte_eth_rss_reta_entry64 conf[MPN_RSS_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	unsigned int i;
+
+	if (reta_size == 0 || reta_size > MPN_RSS_RETA_MAX)
+		return;
+	memset(conf, 0, sizeof(conf));
+	for (i = 0; i < reta_size; i++) {
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (i % RTE_ETH_RETA_GROUP_SIZE);
+		conf[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % nq);
+	}
+	rte_eth_dev_rss_reta_update(pid, conf, reta_size);
+}
+
+/*
  * Set up and check a port's RSS (nq > 1, the device hashes):
  *  1. the port was configured with the random key when there is one;
  *  2. ask for the symmetric Toeplitz function; without it, fall back to
@@ -197,6 +221,7 @@ rss_setup(struct mpn_ports *ports, unsigned int idx, uint16_t pid,
 					"and the 0x6d5a key cannot be set (%s); ", rte_strerror(-rc));
 		}
 	}
+	reta_spread(pid, info->reta_size, nq);
 	rc = mpn_rss_map_read(&dev, info->reta_size, nq, func, &ports->rss[idx], why,
 		sizeof(why));
 	if (rc != 0) {

@@ -114,7 +114,7 @@ pct(uint64_t part, uint64_t whole)
  * Expected is per flow, live per packet: one elephant flow skews the
  * second and not the first.
  */
-static_assert(MPN_RSS_SET_MAX == 4, "show workers has one expected-% column per tuple set");
+static_assert(MPN_RSS_SET_MAX == 5, "show workers has one expected-% column per tuple set");
 
 static int
 cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
@@ -135,8 +135,9 @@ cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		total_rx += w[i].rx;
 	}
 	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
-		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", "expected-%",
-		"expected-v6-%", "expected-cgnat-%", "expected-servers-%", "live-%", NULL);
+		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", "expected-random-%",
+		"expected-random-v6-%", "expected-cgnat-%", "expected-servers-%",
+		"expected-lockstep-%", "live-%", NULL);
 	for (i = 0; i < mpn_app.n_workers; i++) {
 		mpn_render_row_begin(ctx->r);
 		mpn_render_cell_u64(ctx->r, i);
@@ -149,7 +150,7 @@ cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		mpn_render_cell_u64(ctx->r, w[i].rx_bursts);
 		mpn_render_cell_u64(ctx->r, w[i].handoffs_out);
 		mpn_render_cell_u64(ctx->r, w[i].handoffs_in);
-		/* Same order as enum mpn_rss_set (four sets, four columns). */
+		/* Same order as enum mpn_rss_set (one column per set). */
 		for (s = 0; s < MPN_RSS_SET_MAX; s++)
 			mpn_render_cell_f64(ctx->r, mpn_app.expected_known ?
 				pct(mpn_app.expected[s][i], mpn_app.expected_samples) : NAN);

@@ -226,6 +226,7 @@ mpn_rss_set_name(enum mpn_rss_set set)
 	case MPN_RSS_SET_RANDOM6: return "random-v6";
 	case MPN_RSS_SET_CGNAT: return "cgnat";
 	case MPN_RSS_SET_SERVERS: return "servers";
+	case MPN_RSS_SET_LOCKSTEP: return "lockstep";
 	default: return "unknown";
 	}
 }
@@ -272,14 +273,15 @@ mpn_rss_sample(enum mpn_rss_set set, uint64_t i, struct mpn_rss_tuple *out)
 		break;
 	case MPN_RSS_SET_CGNAT:
 		/*
-		 * The public side of a carrier-grade NAT (RFC 6888): a pool of
-		 * 16 addresses, 64-port blocks handed out in order, each flow
-		 * to one of 64 popular servers on 443 (one in eight on 80).
+		 * The public side of a carrier-grade NAT (RFC 6888) with paired
+		 * pooling and one sequential port counter: flow i leaves from
+		 * pool address i mod 16 (203.0.113.0/28) and port 1024 + i, to
+		 * one of four popular servers on 443.
 		 */
-		put32(out->src, 0xcb007100u | (uint32_t)((i >> 6) & 15)); /* 203.0.113.0/28 */
-		out->sport = (uint16_t)(1024 + (((i >> 10) * 64) % 64512) + (i & 63));
-		put32(out->dst, 0xc6336400u | (uint32_t)(r1 & 63));       /* 198.51.100.0/26 */
-		out->dport = (r2 & 7) == 0 ? 80 : 443;
+		put32(out->src, 0xcb007100u | (uint32_t)(i & 15));
+		out->sport = (uint16_t)(1024 + (i % 64512));
+		put32(out->dst, 0xc6336400u | (uint32_t)(r1 & 3));        /* 198.51.100.0/30 */
+		out->dport = 443;
 		break;
 	case MPN_RSS_SET_SERVERS:
 		/* Many clients, Linux ephemeral ports, four servers on 443. */
@@ -287,6 +289,13 @@ mpn_rss_sample(enum mpn_rss_set set, uint64_t i, struct mpn_rss_tuple *out)
 		out->sport = (uint16_t)(32768 + (r2 % 28232));
 		put32(out->dst, 0xc000020au + (uint32_t)(i & 3));         /* 192.0.2.10-13 */
 		out->dport = 443;
+		break;
+	case MPN_RSS_SET_LOCKSTEP:
+		/* 10.0.0.0/16 + i from port 1024 + i, to one server on 80. */
+		put32(out->src, 0x0a000000u + (uint32_t)(i & 0xffff));
+		out->sport = (uint16_t)(1024 + (i % 64512));
+		put32(out->dst, 0x0a010001u);
+		out->dport = 80;
 		break;
 	case MPN_RSS_SET_RANDOM:
 	default:

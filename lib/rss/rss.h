@@ -158,10 +158,16 @@ enum mpn_rss_set {
 	MPN_RSS_SET_RANDOM6,      /**< random IPv6 addresses and ports */
 	MPN_RSS_SET_CGNAT,        /**< a small public pool, port blocks, popular servers */
 	MPN_RSS_SET_SERVERS,      /**< many clients of four servers on 443 */
+	/**
+	 * A traffic generator's range mode (pktgen-dpdk, TRex): source
+	 * address and source port stepped together. Lab traffic, but the
+	 * traffic a placement is usually judged by.
+	 */
+	MPN_RSS_SET_LOCKSTEP,
 	MPN_RSS_SET_MAX,
 };
 
-/** "random", "random-v6", "cgnat", "servers". */
+/** "random", "random-v6", "cgnat", "servers", "lockstep". */
 const char *
 mpn_rss_set_name(enum mpn_rss_set set);
 

@@ -55,7 +55,7 @@ check "net_null: 0x6d5a key and a 128-entry RETA read back and verified on both 
 check "net_null: placement symmetric, first fragments steered by the model" \
 	grep -q "placement: symmetric on every port; IP first fragments steered to their flow's worker by the RSS model" "$TMP/null.log"
 check "net_null: show workers names the owner function" jq_eq "$w" .owner toeplitz
-for col in expected-% expected-v6-% expected-cgnat-% expected-servers-%; do
+for col in expected-random-% expected-random-v6-% expected-cgnat-% expected-servers-%; do
 	echo "# $col: $(share "$w" "$col")"
 	check "net_null: $col is about half per worker (RETA spread over both queues)" \
 		between40and60 "$w" "$col"
@@ -69,7 +69,7 @@ run pcap symmetric net_pcap0 "rx_pcap=$in,rx_pcap=$in,tx_pcap=$TMP/a0.pcap,tx_pc
 check "net_pcap forced symmetric: first fragments stay, and the log says why" \
 	grep -q "IP first fragments stay where they arrive (no RSS model" "$TMP/pcap.log"
 check "net_pcap forced symmetric: expected share unknown (null)" \
-	jq -e '[.workers[]."expected-%"] | length == 2 and all(. == null)' "$TMP/pcap-workers.json"
+	jq -e '[.workers[]."expected-random-%"] | length == 2 and all(. == null)' "$TMP/pcap-workers.json"
 
 if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
 	# Interfaces named for this run; the PMD removes them when it closes.
@@ -80,7 +80,7 @@ if [ "$(id -u)" -eq 0 ] && [ -c /dev/net/tun ]; then
 	check "net_tap: placement falls back to handoff" \
 		jq -e '.placement | startswith("handoff")' "$TMP/tap-workers.json"
 	check "net_tap: the software owner's expected share is about half each" \
-		between40and60 "$TMP/tap-workers.json" expected-%
+		between40and60 "$TMP/tap-workers.json" expected-random-%
 else
 	echo "# net_tap case not run: needs root and /dev/net/tun"
 fi

@@ -175,8 +175,8 @@ cmd_show_stats(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_u64(ctx->r, "packets_dropped", t.dropped);
 	mpn_render_u64(ctx->r, "packets_rewritten", t.rewritten);
 	mpn_render_u64(ctx->r, "packets_non_tcp", t.non_tcp);
-	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
-	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_u64(ctx->r, "reloads", mpn_stats_read(&mpn_app.reloads_ok));
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_stats_read(&mpn_app.reloads_failed));
 	mpn_render_section_begin(ctx->r, "mptcp_options");
 	for (s = 0; s < 16; s++) {
 		const char *n = mpn_mptcp_subtype_name((uint8_t)s);
@@ -369,8 +369,8 @@ cmd_show_config(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_section_end(ctx->r);
 	mpn_render_u64(ctx->r, "ports", c->n_ports);
 	mpn_render_u64(ctx->r, "links", c->n_links);
-	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
-	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_u64(ctx->r, "reloads", mpn_stats_read(&mpn_app.reloads_ok));
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_stats_read(&mpn_app.reloads_failed));
 	mpn_render_str(ctx->r, "last_reload_error", mpn_app.last_reload_error);
 	return 0;
 }
@@ -382,8 +382,9 @@ cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	/* The workers keep writing; the telemetry thread reads the baseline. */
 	for (i = 0; i < mpn_app.n_workers; i++)
-		memcpy(&mpn_app.baseline[i], &mpn_app.stats[i], sizeof(mpn_app.stats[i]));
+		mpn_stats_copy(&mpn_app.baseline[i], &mpn_app.stats[i]);
 	mpn_render_str(ctx->r, "result", "counters cleared");
 	return 0;
 }
@@ -629,14 +630,20 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 static int
 cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
+	static struct mpn_track_stats copy[MPN_MAX_WORKERS];
 	const struct mpn_track_stats *per[MPN_MAX_WORKERS];
 	struct mpn_track_stats total;
 	unsigned int w, i, n = mpn_track_stats_count();
 
 	(void)argc;
 	(void)argv;
-	for (w = 0; w < mpn_app.n_workers; w++)
-		per[w] = mpn_tracker_stats(mpn_app.trackers[w]);
+	/* Each worker writes its own; read them as atomics before summing. */
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		mpn_stats_copy_u64((uint64_t *)&copy[w],
+			(const uint64_t *)mpn_tracker_stats(mpn_app.trackers[w]),
+			sizeof(copy[w]) / sizeof(uint64_t));
+		per[w] = &copy[w];
+	}
 	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
 	for (i = 0; i < n; i++) {
 		uint64_t v;

@@ -141,9 +141,13 @@ mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out)
 	uint64_t *o = (uint64_t *)out;
 	size_t i;
 
-	/* Every field of the struct is a uint64_t counter. */
+	/*
+	 * Every field of the struct is a uint64_t counter. The worker writes
+	 * `now` and `clear counters` writes `base` while this runs on the
+	 * main lcore or the telemetry thread: both read as atomics.
+	 */
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = now[i] - base[i];
+		o[i] = mpn_stats_read(&now[i]) - mpn_stats_read(&base[i]);
 }
 
 void
@@ -175,7 +179,7 @@ mpn_app_reload(char *msg, size_t len)
 	bool restart_needed;
 
 	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
-		mpn_app.reloads_failed++;
+		mpn_stats_inc(&mpn_app.reloads_failed);
 		snprintf(mpn_app.last_reload_error, sizeof(mpn_app.last_reload_error), "%s", err);
 		snprintf(msg, len, "reload rejected, the running policy stays: %s", err);
 		return -1;
@@ -191,7 +195,7 @@ mpn_app_reload(char *msg, size_t len)
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
 	next.policy = NULL;
 	mpn_config_release(&next);
-	mpn_app.reloads_ok++;
+	mpn_stats_inc(&mpn_app.reloads_ok);   /* telemetry reads it */
 	mpn_app.last_reload_error[0] = '\0';
 	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
 		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
@@ -250,11 +254,14 @@ print_exit_report(void)
 	}
 	printf("\n%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "worker", "lcore", "rx", "tx",
 		"dropped", "rewritten", "handoff-out", "handoff-in");
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
+		struct mpn_worker_stats w;
+
+		mpn_stats_copy(&w, &mpn_app.stats[i]);
 		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx,
-			mpn_app.stats[i].tx, mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten,
-			mpn_app.stats[i].handoffs_out, mpn_app.stats[i].handoffs_in);
+			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, w.rx, w.tx, w.dropped,
+			w.rewritten, w.handoffs_out, w.handoffs_in);
+	}
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
 }

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,29 @@
 #include "conn.h"
 #include "mptcp_crypto.h"
 
+/*
+ * ThreadSanitizer sees only instrumented code and C11 atomics. The
+ * table's records are handed between threads by DPDK pieces it cannot
+ * see into: rte_hash (a shared library, not instrumented: insert
+ * publishes a record, lookup acquires it) and rte_ring (its x86 code
+ * orders with compiler barriers, not atomics: the pool's enqueue
+ * releases a record, dequeue acquires it), and rte_rcu_qsbr, whose
+ * readers publish their state with relaxed stores and fences (TSan does
+ * not model fences: a reader's quiescent report or going offline releases
+ * what it read before, a passed grace-period check acquires it). These
+ * annotations state those edges, so a TSan build (build-tsan,
+ * scripts/test.sh) checks our own accesses around them. They compile to
+ * nothing otherwise.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define TSAN_RELEASE(p) __tsan_release((void *)(p))
+#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define TSAN_RELEASE(p) do { } while (0)
+#define TSAN_ACQUIRE(p) do { } while (0)
+#endif
+
 /* Slot states (mpn_conn_subflow.used, mpn_conn_addr.used). */
 #define SLOT_FREE 0
 #define SLOT_VALID 1
@@ -28,6 +53,25 @@ struct mpn_conn_table {
 	struct rte_hash *h;
 	struct rte_ring *free;         /* free records (pointers), MP/MC */
 	struct rte_rcu_qsbr *v;
+	/*
+	 * Serialises creators (lookup and insert of both tokens as one step)
+	 * and the defer queue.
+	 */
+	pthread_mutex_t lock;
+	bool lock_ready;
+	/*
+	 * Records on their way back to the pool, oldest first: released
+	 * connections (with the hash positions of their deleted tokens) and
+	 * records a failed create took. Each waits for a grace period: the
+	 * RCU token taken when it was queued (conn.h, "RCU and pool
+	 * policy"). A record is queued at most once, so n entries suffice.
+	 */
+	struct deferred {
+		uint64_t token;
+		struct mpn_conn *c;
+		int32_t pos[2];           /* hash key positions to free, or -1 */
+	} *defer;
+	uint32_t defer_head, defer_n;  /* under lock */
 	struct mpn_conn *pool;
 	const struct mpn_conn **scratch; /* for foreach */
 	uint32_t n;
@@ -36,28 +80,10 @@ struct mpn_conn_table {
 	uint32_t live;                 /* atomic */
 };
 
-/*
- * Called by the hash's RCU defer queue once no worker can still hold a
- * pointer obtained through the deleted token. A record has one hash entry
- * per token, so it goes back to the pool with the last one.
- */
-static void
-conn_free_key_data(void *p, void *key_data)
-{
-	struct mpn_conn_table *ct = p;
-	struct mpn_conn *c = key_data;
-
-	if (__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
-	rte_ring_enqueue(ct->free, c);
-}
-
 struct mpn_conn_table *
 mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads, int socket)
 {
 	struct rte_hash_parameters hp;
-	struct rte_hash_rcu_config rcfg;
 	struct mpn_conn_table *ct;
 	char nm[RTE_HASH_NAMESIZE];
 	size_t sz;
@@ -112,16 +138,21 @@ mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads
 	if (ct->h == NULL)
 		goto fail;
 
-	memset(&rcfg, 0, sizeof(rcfg));
-	rcfg.v = ct->v;
-	rcfg.mode = RTE_HASH_QSBR_MODE_DQ;
-	rcfg.dq_size = 0;               /* default: the hash's entries */
-	rcfg.trigger_reclaim_limit = 0; /* try to reclaim at every delete */
-	rcfg.max_reclaim_size = 0;      /* default */
-	rcfg.key_data_ptr = ct;
-	rcfg.free_key_data_func = conn_free_key_data;
-	if (rte_hash_rcu_qsbr_add(ct->h, &rcfg) != 0)
-		goto fail;
+	/*
+	 * No integrated RCU: with RW_CONCURRENCY_LF, a deleted key's slot
+	 * stays allocated until rte_hash_free_key_with_position(), which the
+	 * defer queue calls after the grace period. (22.11's integrated
+	 * defer queue reclaims only inside later deletes: once every record
+	 * waited in it, nothing was deleted any more, and the pool stayed
+	 * empty for good.)
+	 */
+	ct->defer = rte_zmalloc_socket("mpn_conn_defer", (size_t)max_conns * sizeof(*ct->defer),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (ct->defer == NULL)
+		goto nomem;
+	if (pthread_mutex_init(&ct->lock, NULL) != 0)
+		goto nomem;
+	ct->lock_ready = true;
 	return ct;
 
 nomem:
@@ -138,6 +169,9 @@ mpn_conn_table_free(struct mpn_conn_table *ct)
 {
 	if (ct == NULL)
 		return;
+	rte_free(ct->defer);
+	if (ct->lock_ready)
+		pthread_mutex_destroy(&ct->lock);
 	rte_hash_free(ct->h);
 	rte_ring_free(ct->free);
 	rte_free(ct->v);
@@ -162,6 +196,7 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id)
 {
 	if (ct == NULL || thread_id >= ct->max_threads)
 		return;
+	TSAN_RELEASE(ct->v);
 	rte_rcu_qsbr_thread_offline(ct->v, thread_id);
 	rte_rcu_qsbr_thread_unregister(ct->v, thread_id);
 }
@@ -169,7 +204,105 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id)
 void
 mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id)
 {
+	TSAN_RELEASE(ct->v);
 	rte_rcu_qsbr_quiescent(ct->v, thread_id);
+}
+
+void
+mpn_conn_table_online(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct != NULL && thread_id < ct->max_threads) {
+		rte_rcu_qsbr_thread_online(ct->v, thread_id);
+		TSAN_ACQUIRE(ct->v);
+	}
+}
+
+void
+mpn_conn_table_offline(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct != NULL && thread_id < ct->max_threads) {
+		TSAN_RELEASE(ct->v);
+		rte_rcu_qsbr_thread_offline(ct->v, thread_id);
+	}
+}
+
+int
+mpn_conn_table_reader_online(const struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct == NULL || thread_id >= ct->max_threads)
+		return -EINVAL;
+	/*
+	 * rte_rcu_qsbr.h keeps an offline reader's counter at
+	 * __RTE_QSBR_CNT_THR_OFFLINE (0); an online one holds a token.
+	 */
+	return __atomic_load_n(&ct->v->qsbr_cnt[thread_id].cnt, __ATOMIC_ACQUIRE) !=
+		__RTE_QSBR_CNT_THR_OFFLINE;
+}
+
+/*
+ * Return to the pool every queued record whose grace period is over,
+ * oldest first: once one is still waiting, so are the later ones.
+ */
+static unsigned int
+reclaim_locked(struct mpn_conn_table *ct)
+{
+	unsigned int freed = 0, k;
+
+	while (ct->defer_n > 0) {
+		struct deferred *d = &ct->defer[ct->defer_head];
+
+		if (rte_rcu_qsbr_check(ct->v, d->token, false) != 1)
+			break;
+		TSAN_ACQUIRE(ct->v);
+		/* No reader can reach the tokens' slots or the record any more. */
+		for (k = 0; k < 2; k++)
+			if (d->pos[k] >= 0)
+				rte_hash_free_key_with_position(ct->h, d->pos[k]);
+		TSAN_RELEASE(d->c);
+		rte_ring_enqueue(ct->free, d->c);
+		ct->defer_head = (ct->defer_head + 1) % ct->n;
+		ct->defer_n--;
+		freed++;
+	}
+	return freed;
+}
+
+/* Queue @p c until every reader online now has reported quiescence. */
+static void
+defer_locked(struct mpn_conn_table *ct, struct mpn_conn *c, int32_t pos_a, int32_t pos_b)
+{
+	struct deferred *d = &ct->defer[(ct->defer_head + ct->defer_n) % ct->n];
+
+	/* At most n records exist, so the queue of n never overflows. */
+	TSAN_RELEASE(ct->v);
+	d->token = rte_rcu_qsbr_start(ct->v);
+	d->c = c;
+	d->pos[0] = pos_a;
+	d->pos[1] = pos_b;
+	ct->defer_n++;
+}
+
+unsigned int
+mpn_conn_table_reclaim(struct mpn_conn_table *ct)
+{
+	unsigned int freed;
+
+	if (ct == NULL)
+		return 0;
+	pthread_mutex_lock(&ct->lock);
+	freed = reclaim_locked(ct);
+	pthread_mutex_unlock(&ct->lock);
+	return freed;
+}
+
+uint32_t
+mpn_conn_table_deferred(const struct mpn_conn_table *ct)
+{
+	uint32_t busy = ct->n - rte_ring_count(ct->free);
+	uint32_t live = __atomic_load_n(&ct->live, __ATOMIC_RELAXED);
+
+	/* Neither free nor live: waiting for a grace period in either queue. */
+	return busy > live ? busy - live : 0;
 }
 
 struct rte_rcu_qsbr *
@@ -185,6 +318,7 @@ mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token)
 
 	if (rte_hash_lookup_data(ct->h, &token, &data) < 0)
 		return NULL;
+	TSAN_ACQUIRE(data);
 	return data;
 }
 
@@ -218,21 +352,18 @@ slot_write(struct mpn_conn_subflow *s, uint64_t serial, uint8_t role, bool init_
 	__atomic_store_n(&s->used, SLOT_VALID, __ATOMIC_RELEASE);
 }
 
-struct mpn_conn *
-mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *err)
+/* mpn_conn_create() with the create lock held. */
+static struct mpn_conn *
+create_locked(struct mpn_conn_table *ct, const struct mpn_conn_init *in, uint32_t tok_a,
+	uint32_t tok_b, uint64_t idsn_a, uint64_t idsn_b, int *err)
 {
 	struct mpn_conn *c;
-	uint64_t idsn_a, idsn_b;
-	uint32_t tok_a, tok_b;
 	bool want_a, want_b;
 	void *obj;
 	int rc;
 
-	if (mpn_mptcp_key_token(in->version, in->key_a, &tok_a, &idsn_a) != 0 ||
-			mpn_mptcp_key_token(in->version, in->key_b, &tok_b, &idsn_b) != 0) {
-		*err = -EIO;
-		return NULL;
-	}
+	/* Whatever finished its grace period, so the pool is as full as it can be. */
+	reclaim_locked(ct);
 	/*
 	 * Tokens are unique per host (RFC 8684 §3.2), not across the hosts
 	 * behind one middle box: a token another connection holds is left to
@@ -249,8 +380,16 @@ mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *
 		return NULL;
 	}
 	c = obj;
-	/* Nobody can see the record: it came back from the pool after a grace period. */
-	memset(c, 0, sizeof(*c));
+	TSAN_ACQUIRE(c);
+	/*
+	 * Nobody can hold the record: it came back from the pool after a
+	 * grace period. Only `live` may be read right now, by a scan of the
+	 * pool (mpn_conn_table_foreach()); it is 0 and stays 0 until the
+	 * record is published, so it is left out of the clearing.
+	 */
+	memset(c, 0, offsetof(struct mpn_conn, live));
+	memset((char *)c + offsetof(struct mpn_conn, live) + sizeof(c->live), 0,
+		sizeof(*c) - offsetof(struct mpn_conn, live) - sizeof(c->live));
 	c->serial = __atomic_fetch_add(&ct->serial, 1, __ATOMIC_RELAXED);
 	c->created = in->now;
 	c->version = in->version;
@@ -269,35 +408,67 @@ mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *
 	slot_write(&c->sf[0], 0,
 		MPN_ROLE_INITIAL, true, in->family, in->src, in->dst, in->sport, in->dport,
 		in->tcp_state);
-	c->free_refs = (uint32_t)want_a + (uint32_t)want_b;
-	c->live = 1;
 
 	/* Publication: the record is complete before the first insert. */
+	TSAN_RELEASE(c);
 	if (want_b) {
 		rc = rte_hash_add_key_data(ct->h, &tok_b, c);
-		if (rc < 0) {
+		if (rc < 0)
 			want_b = false;
-			c->free_refs--;
-		}
 	}
 	if (want_a) {
 		rc = rte_hash_add_key_data(ct->h, &tok_a, c);
-		if (rc < 0) {
+		if (rc < 0)
 			want_a = false;
-			__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_RELAXED);
-		}
 	}
 	c->token_a_in = want_a;
 	c->token_b_in = want_b;
 	c->n_tokens = (uint8_t)(want_a + want_b);
 	if (!want_a && !want_b) {
-		c->live = 0;
-		rte_ring_enqueue(ct->free, c);
+		/*
+		 * Never published, but a scan may be reading the pool: back
+		 * to the pool only after a grace period, like every record.
+		 */
+		defer_locked(ct, c, -1, -1);
 		*err = -ENOSPC;
 		return NULL;
 	}
+	/* Listed by scans from now on: the record is complete and published. */
+	__atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&ct->live, 1, __ATOMIC_RELAXED);
 	*err = 0;
+	return c;
+}
+
+struct mpn_conn *
+mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *err)
+{
+	struct mpn_conn *c;
+	uint64_t idsn_a, idsn_b;
+	uint32_t tok_a, tok_b;
+
+	if (mpn_mptcp_key_token(in->version, in->key_a, &tok_a, &idsn_a) != 0 ||
+			mpn_mptcp_key_token(in->version, in->key_b, &tok_b, &idsn_b) != 0) {
+		*err = -EIO;
+		return NULL;
+	}
+	/*
+	 * Creation happens once per connection, never per packet, so a lock
+	 * is cheap here, and it is what makes "is the token free? then take
+	 * it" one step: rte_hash_add_key_data() on a key that is already
+	 * there overwrites its data and reports success, so two workers
+	 * creating the same connection at once (both ends' SYN/ACK and ACK
+	 * on two queues, or two boxes' worth of hosts picking one token)
+	 * would both pass the lookups and both add, one record would never
+	 * return to the pool, and the other's joins would be refused. A
+	 * mutex rather than a spinlock: a creator preempted on a shared CPU
+	 * (lcores mapped with --lcores n@cpu) must not make the others spin
+	 * out their time slice, and ThreadSanitizer understands it. Lookups,
+	 * joins and deletes stay lock-free.
+	 */
+	pthread_mutex_lock(&ct->lock);
+	c = create_locked(ct, in, tok_a, tok_b, idsn_a, idsn_b, err);
+	pthread_mutex_unlock(&ct->lock);
 	return c;
 }
 
@@ -343,6 +514,7 @@ bool
 mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot)
 {
 	struct mpn_conn_subflow *s;
+	int32_t pos_a, pos_b;
 	uint32_t seq;
 
 	if (c == NULL)
@@ -366,13 +538,23 @@ mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot
 	/*
 	 * Last subflow gone: unpublish. Workers that looked the record up
 	 * before this point keep using it safely until their next quiescent
-	 * report; the defer queue returns it to the pool after that.
+	 * report; the defer queue returns it, and the tokens' hash slots, to
+	 * the pool after that. Once per connection: the lock is cheap here.
 	 */
-	if (c->token_b_in)
-		rte_hash_del_key(ct->h, &c->token_b);
-	if (c->token_a_in)
-		rte_hash_del_key(ct->h, &c->token_a);
+	/*
+	 * Unlisted first: a scan of the pool that goes online from here on
+	 * skips the record, and one already online holds the grace period
+	 * that the queue below waits for. So no scan ever reads a record
+	 * while a create rewrites it.
+	 */
+	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
+	pos_b = c->token_b_in ? rte_hash_del_key(ct->h, &c->token_b) : -1;
+	pos_a = c->token_a_in ? rte_hash_del_key(ct->h, &c->token_a) : -1;
 	__atomic_sub_fetch(&ct->live, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&ct->lock);
+	reclaim_locked(ct);
+	defer_locked(ct, c, pos_a < 0 ? -1 : pos_a, pos_b < 0 ? -1 : pos_b);
+	pthread_mutex_unlock(&ct->lock);
 	return true;
 }
 

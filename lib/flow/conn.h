@@ -15,11 +15,11 @@
  *    lookups) and MULTI_WRITER_ADD, keyed by the 32-bit token; both
  *    tokens of a connection map to the same record;
  *  - records come from a fixed pool (an rte_ring of free records);
- *  - deleted entries are reclaimed with RCU QSBR: the hash's integrated
- *    defer queue (rte_hash_rcu_qsbr_add()) hands each deleted record back
- *    only after every worker has reported quiescence, so a worker that
- *    found a record keeps a valid pointer until its next
- *    mpn_conn_table_quiescent().
+ *  - deleted entries are reclaimed with RCU QSBR: the table's defer queue
+ *    hands each released record (and its tokens' hash slots) back only
+ *    after every reader has reported quiescence, so a worker that found
+ *    a record keeps a valid pointer until its next
+ *    mpn_conn_table_quiescent(). See "RCU and pool policy" below.
  *
  * A record is written once, before it is published (rte_hash_add_key_data
  * has release semantics); after that only atomics change: counters, the
@@ -27,7 +27,46 @@
  * own sequence counter so a reader never sees a half-written slot.
  *
  * Writers take the rte_hash writer lock on insert and delete, which
- * happen once per connection, never per packet.
+ * happen once per connection, never per packet. Creators and releases
+ * also take the table's lock, once per connection: it makes looking a
+ * token up and inserting it one step (see mpn_conn_create()), and guards
+ * the defer queue.
+ *
+ * RCU and pool policy
+ * -------------------
+ * Readers (RCU QSBR threads of the table, ids 0..max_threads-1):
+ *  - each worker, id = its index. It is registered and online from its
+ *    tracker's creation (mpn_tracker_create() calls
+ *    mpn_conn_table_register()) until the tracker is freed after the
+ *    worker stopped; it reports quiescence once per loop
+ *    (mpn_tracker_loop()), between bursts, holding no record pointer
+ *    except through its subflows' slot references. A worker never
+ *    blocks, so it never needs to go offline while it runs.
+ *  - the control thread (the main lcore), id = n_workers. It is
+ *    registered at start-up and immediately taken offline
+ *    (mpn_conn_table_offline()); it goes online only for the duration of
+ *    a command that reads records (`show connections`, `show subflows`:
+ *    mpn_conn_table_foreach()) and offline again right after. It never
+ *    reports quiescence while offline (that would put it back online),
+ *    so blocking in poll() for the next command never holds up a grace
+ *    period. `show rcu` shows each reader's state.
+ *  - DPDK's telemetry thread reads no record, and is no reader.
+ * Reclaim: when a connection's last subflow is released, its tokens are
+ * deleted from the hash and the record, with the tokens' hash slots,
+ * joins the table's defer queue, stamped with an RCU token. A record
+ * taken by a create that then failed to publish it joins the same queue.
+ * Records whose grace period is over (every reader online at the stamp
+ * has since reported quiescence or gone offline) return to the pool at
+ * every create, every release, and every turn of the main lcore's
+ * control loop (mpn_conn_table_reclaim(), at most 100 ms apart), so the
+ * pool refills even when no connection comes or goes. No record is ever
+ * put back in the pool without a grace period.
+ * A full pool: mpn_conn_create() returns -ENOSPC (counted by the tracker
+ * as conn_pool_full). The connection is not tracked as MPTCP: its
+ * initial subflow is still tracked as a TCP subflow, and its joins find
+ * no token, so the join policy treats them as unknown (with the shipped
+ * `join = verify`, they are dropped). Records held in the defer queue
+ * are neither free nor live; `show rcu` counts them.
  */
 
 #include <stdbool.h>
@@ -104,9 +143,8 @@ struct mpn_conn {
 	bool token_a_in, token_b_in;
 
 	/* Atomics. */
-	uint32_t live;          /**< 1 from publication until freed */
+	uint32_t live;          /**< 1 from publication until its last subflow is released */
 	uint32_t refs;          /**< subflow slots in use; 0 = dying */
-	uint32_t free_refs;     /**< hash entries not yet reclaimed */
 	uint32_t closed;        /**< enum mpn_conn_close */
 	uint64_t sf_serial;     /**< next subflow slot serial */
 	uint64_t pkts, bytes, drops; /**< of released subflows: see mpn_conn_totals() */
@@ -173,6 +211,43 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id);
 void
 mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id);
 
+/**
+ * Take a registered reader online (before it reads records) or offline
+ * (before it blocks, or when it is done reading). An offline reader is
+ * ignored by grace periods; it must not keep any record pointer.
+ */
+void
+mpn_conn_table_online(struct mpn_conn_table *ct, unsigned int thread_id);
+
+/** See mpn_conn_table_online(). */
+void
+mpn_conn_table_offline(struct mpn_conn_table *ct, unsigned int thread_id);
+
+/**
+ * Whether reader @p thread_id is online now (for `show rcu` and tests).
+ * @return 1 online, 0 offline or unregistered, -EINVAL for a bad id
+ */
+int
+mpn_conn_table_reader_online(const struct mpn_conn_table *ct, unsigned int thread_id);
+
+/**
+ * Return to the pool the queued records whose grace period is over.
+ * Creates and releases do it too; the control thread calls it once per
+ * loop so that the pool refills while no connection comes or goes.
+ * Callable from any thread.
+ * @return the number of records returned
+ */
+unsigned int
+mpn_conn_table_reclaim(struct mpn_conn_table *ct);
+
+/**
+ * Records neither free nor live: waiting in the defer queue for a grace
+ * period (released connections, failed creates). A reader that stays
+ * online without reporting quiescence makes this grow.
+ */
+uint32_t
+mpn_conn_table_deferred(const struct mpn_conn_table *ct);
+
 /** The RCU variable, for callers that also protect other structures with it. */
 struct rte_rcu_qsbr *
 mpn_conn_table_rcu(struct mpn_conn_table *ct);
@@ -188,6 +263,11 @@ mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token);
  * Create a connection, claim subflow slot 0 for its initial subflow (one
  * reference) and publish it under both tokens. Tokens and IDSNs are
  * derived here (SHA-1/SHA-256: once per connection).
+ *
+ * Atomic with respect to other creators: of several threads creating a
+ * connection with the same tokens at once, one gets the record and the
+ * others -EEXIST. A failed create returns the record it took to the pool
+ * only after a grace period.
  *
  * @param err  -ENOSPC (pool or hash full), -EEXIST (both tokens already
  *             taken), -EIO (crypto), when NULL is returned
@@ -254,8 +334,11 @@ mpn_conn_table_pool_free(const struct mpn_conn_table *ct);
 
 /**
  * Call @p cb for every live connection in creation order. The caller must
- * be a registered, online RCU reader, or the workers must be stopped
- * (offline mode, at exit). Uses a scratch array allocated at creation.
+ * be a registered, online RCU reader (the control thread goes online for
+ * the call, see "RCU and pool policy"), or the workers must be stopped
+ * (offline mode, at exit). Uses a scratch array allocated at creation:
+ * one caller at a time. A connection is listed from the moment it is
+ * published.
  *
  * @return the number of connections visited
  */

@@ -474,6 +474,20 @@ cmd_show_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/*
+ * Read the token table as the control thread's RCU reader (thread id
+ * n_workers): online for the scan only, offline again before returning to
+ * poll(), so waiting for the next command never delays a grace period
+ * (conn.h, "RCU and pool policy").
+ */
+static void
+conn_foreach(void (*cb)(const struct mpn_conn *c, void *arg), void *arg)
+{
+	mpn_conn_table_online(mpn_app.conns, mpn_app.n_workers);
+	mpn_conn_table_foreach(mpn_app.conns, cb, arg);
+	mpn_conn_table_offline(mpn_app.conns, mpn_app.n_workers);
+}
+
 /* Arguments of `show connections|subflows`: [token HEX] [limit N]. */
 struct conn_filter {
 	bool by_token;
@@ -578,7 +592,7 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
 		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
 		"joins_ok", "joins_bad", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
+	conn_foreach(row_connection, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -622,7 +636,7 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		return -1;
 	mpn_render_table_begin(ctx->r, "subflows", "token_b", "initiator", "responder", "role",
 		"state", "join", "pkts", "bytes", "drops", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
+	conn_foreach(rows_subflows, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -655,11 +669,47 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/*
+ * The token table's RCU readers and pool: who may hold records now, and
+ * how many records wait for a grace period. A reader stuck online shows
+ * here as a growing `deferred`.
+ */
+static int
+cmd_show_rcu(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_conn_table *ct = mpn_app.conns;
+	unsigned int t;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_u64(ctx->r, "capacity", mpn_conn_table_capacity(ct));
+	mpn_render_u64(ctx->r, "live", mpn_conn_table_count(ct));
+	mpn_render_u64(ctx->r, "free", mpn_conn_table_pool_free(ct));
+	mpn_render_u64(ctx->r, "deferred", mpn_conn_table_deferred(ct));
+	mpn_render_table_begin(ctx->r, "readers", "thread", "role", "state", NULL);
+	for (t = 0; t <= mpn_app.n_workers; t++) {
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, t);
+		if (t < mpn_app.n_workers)
+			mpn_render_cell_fmt(ctx->r, "worker %u", t);
+		else
+			mpn_render_cell_str(ctx->r, "control");
+		/* This command reads no record: the control thread is offline here. */
+		mpn_render_cell_str(ctx->r, mpn_conn_table_reader_online(ct, t) == 1 ?
+			"online" : "offline");
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
 static const struct mpn_cli_command commands[] = {
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
 		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
+	{ "show rcu", "", 0, 0, cmd_show_rcu,
+		"token table readers (online/offline) and records waiting for reclaim", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,
 		"connection tracking counters: joins, evictions, stateful checks", NULL },
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },

@@ -501,11 +501,17 @@ run_online(void)
 	printf("mpnorm: %u worker(s) forwarding on %u link(s); control socket %s; "
 		"SIGINT or SIGTERM stops\n", nw, mpn_app.cfg.n_links, mpn_app.cfg.control.socket);
 	fflush(stdout);
-	/* The main lcore serves the control socket and never touches packets. */
+	/*
+	 * The main lcore serves the control socket and never touches packets.
+	 * It is an offline RCU reader while it waits here (tracking.c), so a
+	 * grace period never waits for poll()'s timeout; commands that read
+	 * records go online for their duration (control.c). No quiescent
+	 * report here: on an offline reader it would put it back online.
+	 */
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
-		/* No connection record is held between two polls. */
-		mpn_conn_table_quiescent(mpn_app.conns, nw);
+		/* Records whose grace period ended go back to the pool. */
+		mpn_conn_table_reclaim(mpn_app.conns);
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();

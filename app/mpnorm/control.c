@@ -483,6 +483,8 @@ cmd_show_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 static void
 conn_foreach(void (*cb)(const struct mpn_conn *c, void *arg), void *arg)
 {
+	if (mpn_app.conns == NULL)   /* tables.tracking = off */
+		return;
 	mpn_conn_table_online(mpn_app.conns, mpn_app.n_workers);
 	mpn_conn_table_foreach(mpn_app.conns, cb, arg);
 	mpn_conn_table_offline(mpn_app.conns, mpn_app.n_workers);
@@ -565,8 +567,6 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_row_begin(r);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_a);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_b);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_a);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_b);
 	mpn_render_cell_u64(r, c->version);
 	mpn_render_cell_str(r, mpn_conn_state_name(c));
 	mpn_render_cell_str(r, mpn_flow_decision_name(c->decision));
@@ -588,9 +588,13 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	if (parse_conn_filter(ctx, argc, argv, &f) != 0)
 		return -1;
-	mpn_render_u64(ctx->r, "connections", mpn_conn_table_count(mpn_app.conns));
-	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
-		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
+	mpn_render_u64(ctx->r, "connections", mpn_app.conns != NULL ?
+		mpn_conn_table_count(mpn_app.conns) : 0);
+	/*
+	 * Never the keys (RFC 7430 §3: whoever reads them can forge joins);
+	 * the tokens are their fingerprints.
+	 */
+	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "version", "state", "decision", "subflows", "pkts", "bytes", "drops",
 		"joins_ok", "joins_bad", NULL);
 	conn_foreach(row_connection, &f);
 	mpn_render_table_end(ctx->r);
@@ -653,9 +657,13 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	(void)argv;
 	/* Each worker writes its own; read them as atomics before summing. */
 	for (w = 0; w < mpn_app.n_workers; w++) {
-		mpn_stats_copy_u64((uint64_t *)&copy[w],
-			(const uint64_t *)mpn_tracker_stats(mpn_app.trackers[w]),
-			sizeof(copy[w]) / sizeof(uint64_t));
+		if (mpn_app.trackers[w] == NULL) {
+			memset(&copy[w], 0, sizeof(copy[w]));
+		} else {
+			mpn_stats_copy_u64((uint64_t *)&copy[w],
+				(const uint64_t *)mpn_tracker_stats(mpn_app.trackers[w]),
+				sizeof(copy[w]) / sizeof(uint64_t));
+		}
 		per[w] = &copy[w];
 	}
 	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
@@ -682,6 +690,8 @@ cmd_show_rcu(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	if (ct == NULL)
+		return mpn_cli_error(ctx, "connection tracking is off (tables.tracking)");
 	mpn_render_u64(ctx->r, "capacity", mpn_conn_table_capacity(ct));
 	mpn_render_u64(ctx->r, "live", mpn_conn_table_count(ct));
 	mpn_render_u64(ctx->r, "free", mpn_conn_table_pool_free(ct));
@@ -705,7 +715,7 @@ cmd_show_rcu(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 static const struct mpn_cli_command commands[] = {
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
-		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
+		"MPTCP connections: tokens, subflows, counters (show conn)", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
 	{ "show rcu", "", 0, 0, cmd_show_rcu,

@@ -26,6 +26,7 @@
 #include "cli.h"
 #include "cli_server.h"
 #include "config.h"
+#include "ctx.h"
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
@@ -53,6 +54,7 @@ usage(FILE *f)
 		"  --offline I O  run the pipeline over capture I, write what it forwards to O;\n"
 		"                 needs no NIC and no hugepages\n"
 		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout)\n"
+		"  --show-keys    offline: include the MPTCP keys in the JSON summary\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -78,6 +80,8 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->off.out_path = argv[++i];
 		} else if (strcmp(o, "--json") == 0 && i + 1 < argc) {
 			a->off.json_path = argv[++i];
+		} else if (strcmp(o, "--show-keys") == 0) {
+			a->off.show_keys = true;
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -94,6 +98,11 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 		fprintf(stderr, "mpnorm: --json only applies to --offline\n");
 		return -1;
 	}
+	if (a->off.show_keys && !a->offline) {
+		/* Keys are secrets (RFC 7430 §3): the live appliance never prints them. */
+		fprintf(stderr, "mpnorm: --show-keys only applies to --offline\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -101,7 +110,7 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "-h", "--help", "-V", "--version", NULL,
+		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version", NULL,
 	};
 	const char *const *p;
 
@@ -388,7 +397,7 @@ decide_placement(unsigned int nw, char *err, size_t errlen)
 }
 
 /* Give worker w queue w of every port that belongs to a link. */
-static void
+static int
 assign_queues(void)
 {
 	unsigned int w, p;
@@ -400,7 +409,8 @@ assign_queues(void)
 		wk->burst = mpn_app.cfg.dataplane.burst;
 		wk->stats = &mpn_app.stats[w];
 		wk->policy = &mpn_app.policy;
-		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
+		if (mpn_pipeline_init(&wk->pipeline, w, wk->stats) != 0)
+			return -1;
 		wk->pipeline.trace_fn = record_trace;
 		wk->pipeline.tracker = mpn_app.trackers[w];
 		wk->n_workers = mpn_app.cfg.dataplane.workers;
@@ -426,6 +436,7 @@ assign_queues(void)
 			wk->rxq_of_port[q->port_id] = (int8_t)(wk->n_rxq - 1);
 		}
 	}
+	return 0;
 }
 
 static int
@@ -456,8 +467,10 @@ run_online(void)
 			printf("mpnorm: warning: dataplane.mbufs = %u is below the %u the rings can "
 				"hold; RX may run dry (rx_nombuf)\n", mpn_app.cfg.dataplane.mbufs, need);
 	}
+	/* The private area carries a packet's parse to its owner in handoff mode (ctx.h). */
 	mp = rte_pktmbuf_pool_create("mpn_pkts", mpn_app.cfg.dataplane.mbufs,
-		mpn_app.cfg.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+		mpn_app.cfg.dataplane.mbuf_cache, MPN_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE,
+		rte_socket_id());
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create a pool of %u mbufs (%s): lower "
 			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages)\n",
@@ -490,7 +503,8 @@ run_online(void)
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
-	assign_queues();
+	if (assign_queues() != 0)
+		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
@@ -511,7 +525,8 @@ run_online(void)
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
 		/* Records whose grace period ended go back to the pool. */
-		mpn_conn_table_reclaim(mpn_app.conns);
+		if (mpn_app.conns != NULL)
+			mpn_conn_table_reclaim(mpn_app.conns);
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
@@ -519,8 +534,10 @@ run_online(void)
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
 	mpn_app_tracking_fini();
-	for (w = 0; w < nw; w++)
+	for (w = 0; w < nw; w++) {
 		rte_ring_free(mpn_app.inboxes[w]);
+		mpn_pipeline_fini(&mpn_app.workers[w].pipeline);
+	}
 	mpn_policy_slot_fini(&mpn_app.policy);
 	rte_mempool_free(mp);
 	return 0;

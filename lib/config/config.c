@@ -73,12 +73,36 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 	return 0;
 }
 
+/* `tracking = on | off` (or true | false). */
+static int
+get_on_off(struct mpn_cfg_loader *ld, const config_setting_t *g, const char *name, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	const char *v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		*out = config_setting_get_bool(s) != 0;
+		return 0;
+	}
+	v = config_setting_get_string(s);
+	if (v != NULL && strcmp(v, "on") == 0)
+		*out = true;
+	else if (v != NULL && strcmp(v, "off") == 0)
+		*out = false;
+	else
+		return mpn_cfg_fail(ld, s, "'%s' is \"on\" or \"off\"", name);
+	return 0;
+}
+
 static int
 load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
 	static const char *const known[] = {
 		"closed-timeout", "connections", "embryonic-timeout", "half-closed-timeout",
-		"idle-timeout", "subflows", "unknown-subflow", NULL,
+		"idle-timeout", "learn-limit", "subflows", "tracking", "unconfirmed-timeout",
+		"unknown-subflow", NULL,
 	};
 	struct mpn_config_tables *t = &cfg->tables;
 	const config_setting_t *g = config_setting_get_member(root, "tables");
@@ -90,8 +114,13 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 	t->idle_timeout = 3600;
 	t->half_closed_timeout = 600;
 	t->closed_timeout = 10;
-	if (g == NULL)
+	t->unconfirmed_timeout = 0;
+	t->learn_limit = 90;
+	t->tracking = true;
+	if (g == NULL) {
+		t->unconfirmed_timeout = t->embryonic_timeout;
 		return 0;
+	}
 	if (!config_setting_is_group(g))
 		return mpn_cfg_fail(ld, g, "'tables' must be a group: tables = { subflows = N; ... };");
 	if (mpn_cfg_check_known(ld, g, "tables", known) != 0 ||
@@ -102,8 +131,15 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 			mpn_cfg_get_uint(ld, g, "half-closed-timeout", 1, 86400,
 				&t->half_closed_timeout) != 0 ||
 			mpn_cfg_get_uint(ld, g, "closed-timeout", 1, 3600, &t->closed_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "unconfirmed-timeout", 1, 86400,
+				&t->unconfirmed_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "learn-limit", 1, 100, &t->learn_limit) != 0 ||
+			get_on_off(ld, g, "tracking", &t->tracking) != 0 ||
 			mpn_cfg_get_string(ld, g, "unknown-subflow", mid, sizeof(mid), false) != 0)
 		return -1;
+	/* Unconfirmed mid-stream entries live no longer than embryonic ones by default. */
+	if (t->unconfirmed_timeout == 0)
+		t->unconfirmed_timeout = t->embryonic_timeout;
 	if (strcmp(mid, "learn") == 0)
 		t->unknown_subflow_drop = false;
 	else if (strcmp(mid, "drop") == 0)

@@ -66,6 +66,9 @@ struct mpn_config_tables {
 	unsigned int half_closed_timeout; /**< s, ASA `timeout half-closed` */
 	unsigned int closed_timeout;      /**< s, kept after RST or both FINs */
 	bool unknown_subflow_drop;        /**< false: learn mid-stream subflows */
+	unsigned int unconfirmed_timeout; /**< s, a learned entry seen one way only */
+	unsigned int learn_limit;         /**< % of subflows above which nothing is learned */
+	bool tracking;                    /**< false: the stateless tcp-map only, no tables */
 };
 
 #define MPN_DEFAULT_SUBFLOWS 65536

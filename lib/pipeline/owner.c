@@ -3,13 +3,16 @@
 
 #include <rte_jhash.h>
 
+#include "flow.h"
 #include "owner.h"
 
 uint32_t
-mpn_owner_hash_tuple(const uint8_t *a, const uint8_t *b, unsigned int alen, uint16_t pa,
-	uint16_t pb, uint8_t proto)
+mpn_owner_hash(const uint8_t *frame, const struct mpn_pkt *p)
 {
 	uint32_t words[10];
+	unsigned int alen = p->ip_version == 6 ? 16 : 4;
+	const uint8_t *a = frame + p->src_addr_off, *b = frame + p->dst_addr_off;
+	uint16_t pa = p->sport, pb = p->dport;
 	int cmp;
 
 	memset(words, 0, sizeof(words));
@@ -27,29 +30,22 @@ mpn_owner_hash_tuple(const uint8_t *a, const uint8_t *b, unsigned int alen, uint
 	memcpy(&words[0], a, alen);
 	memcpy(&words[4], b, alen);
 	words[8] = ((uint32_t)pa << 16) | pb;
-	words[9] = proto;
+	words[9] = p->l4_proto;
 	return rte_jhash_32b(words, 10, 0x6d5a6d5a);
 }
 
-uint32_t
-mpn_owner_hash(const uint8_t *frame, const struct mpn_pkt *p)
-{
-	return mpn_owner_hash_tuple(frame + p->src_addr_off, frame + p->dst_addr_off,
-		p->ip_version == 6 ? 16 : 4, p->sport, p->dport, p->l4_proto);
-}
-
 unsigned int
-mpn_owner_decide(const struct mpn_owner_map *m, const uint8_t *frame, enum mpn_pkt_status st,
-	const struct mpn_pkt *p, unsigned int self)
+mpn_owner_decide(const struct mpn_owner_map *m, bool tracked, uint32_t hash,
+	const uint8_t *frame, const struct mpn_pkt *p, unsigned int self)
 {
 	struct mpn_rss_tuple t;
 	unsigned int alen, q;
 
-	if (m == NULL || m->n_workers <= 1 || st != MPN_PKT_TCP)
+	if (m == NULL || m->n_workers <= 1 || !tracked)
 		return self;
 	switch (m->mode) {
 	case MPN_OWNER_HANDOFF:
-		return mpn_owner_of(mpn_owner_hash(frame, p), m->n_workers);
+		return mpn_owner_of(hash, m->n_workers);
 	case MPN_OWNER_RSS:
 		/* The NIC hashed the 4-tuple of everything but fragments. */
 		if (!p->is_fragment || m->rss == NULL)
@@ -69,6 +65,48 @@ mpn_owner_decide(const struct mpn_owner_map *m, const uint8_t *frame, enum mpn_p
 	}
 }
 
+uint32_t
+mpn_owner_flow_hash(const struct mpn_rss_tuple *t, uint16_t link)
+{
+	uint8_t f[14 + 40 + 20];
+	uint8_t *ip = f + 14, *tcp;
+	unsigned int l3 = t->family == 6 ? 40 : 20;
+	struct mpn_flow_key key;
+	struct mpn_pkt p;
+
+	/* The segment the parse stage would see: Ethernet, IP, a bare TCP header. */
+	memset(f, 0, sizeof(f));
+	tcp = ip + l3;
+	if (t->family == 6) {
+		f[12] = 0x86;
+		f[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[5] = 20;
+		ip[6] = 6;
+		ip[7] = 64;
+		memcpy(ip + 8, t->src, 16);
+		memcpy(ip + 24, t->dst, 16);
+	} else {
+		f[12] = 0x08;
+		ip[0] = 0x45;
+		ip[3] = 40;
+		ip[8] = 64;
+		ip[9] = 6;
+		memcpy(ip + 12, t->src, 4);
+		memcpy(ip + 16, t->dst, 4);
+	}
+	tcp[0] = (uint8_t)(t->sport >> 8);
+	tcp[1] = (uint8_t)t->sport;
+	tcp[2] = (uint8_t)(t->dport >> 8);
+	tcp[3] = (uint8_t)t->dport;
+	tcp[12] = 0x50;
+	tcp[13] = 0x10;
+	if (mpn_pkt_parse(f, 14 + l3 + 20, MPN_L2_ETHER, &p) != MPN_PKT_TCP)
+		return 0;
+	mpn_flow_key_from_pkt(f, &p, link, &key);
+	return mpn_flow_key_hash(&key);
+}
+
 int
 mpn_owner_expected(const struct mpn_owner_map *m, enum mpn_rss_set set, unsigned int samples,
 	uint64_t *counts)
@@ -86,8 +124,7 @@ mpn_owner_expected(const struct mpn_owner_map *m, enum mpn_rss_set set, unsigned
 	for (i = 0; i < samples; i++) {
 		mpn_rss_sample(set, i, &t);
 		if (m->mode == MPN_OWNER_HANDOFF)
-			w = mpn_owner_of(mpn_owner_hash_tuple(t.src, t.dst, t.family == 6 ? 16 : 4,
-				t.sport, t.dport, 6), n);
+			w = mpn_owner_of(mpn_owner_flow_hash(&t, 0), n);
 		else
 			w = mpn_rss_queue(m->rss, &t);
 		if (w < n)

@@ -13,20 +13,11 @@
  * used where the hardware can do it.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pkt.h"
 #include "rss.h"
-
-/**
- * Symmetric hash of a 5-tuple: the endpoints are ordered first, so
- * (a, pa, b, pb) and (b, pb, a, pa) hash alike.
- *
- * @param alen  4 or 16 address bytes at @p a and @p b
- */
-uint32_t
-mpn_owner_hash_tuple(const uint8_t *a, const uint8_t *b, unsigned int alen, uint16_t pa,
-	uint16_t pb, uint8_t proto);
 
 /**
  * Symmetric hash of a parsed packet's 5-tuple (addresses, ports, protocol).
@@ -51,7 +42,11 @@ enum mpn_owner_mode {
 	 * forced by the config on a device mpnorm cannot model.
 	 */
 	MPN_OWNER_SELF = 0,
-	/** Software placement: the owner is mpn_owner_hash() (handoff mode). */
+	/**
+	 * Software placement (handoff mode): the owner of a TCP packet is
+	 * mpn_owner_of() its flow key's hash (mpn_flow_key_hash(), the hash
+	 * the parse stage computes for the lookup).
+	 */
 	MPN_OWNER_HANDOFF,
 	/**
 	 * The NIC's checked RSS places every TCP segment; packets it cannot
@@ -69,38 +64,48 @@ struct mpn_owner_map {
 };
 
 /**
- * Which worker must process a packet, given what the parser made of it.
+ * Which worker must process a packet, given what the parse stage made of
+ * it (the live worker calls it from mpn_pipeline_parse_for_handoff()).
  *
- * - A packet with a TCP header (parse status MPN_PKT_TCP, IP first
- *   fragments included) belongs to the worker that tracks its 5-tuple:
- *   in handoff mode the software owner; with RSS, the worker whose queue
- *   the NIC gives the flow's unfragmented segments. NICs do not hash
- *   fragments on the 4-tuple (i40e leaves them out of the TCP hash types
- *   and they land on queue 0; ixgbe hashes them on the addresses only),
- *   so a first fragment is steered in software. Tracked anywhere else it
- *   would create a bogus mid-stream entry, or be dropped as tcp-not-syn.
+ * - A packet the stateful stages track (@p tracked: a TCP header, IP
+ *   first fragments included) belongs to the worker that tracks its
+ *   flow: in handoff mode the software owner of @p hash; with RSS, the
+ *   worker whose queue the NIC gives the flow's unfragmented segments.
+ *   NICs do not hash fragments on the 4-tuple (i40e leaves them out of
+ *   the TCP hash types and they land on queue 0; ixgbe hashes them on the
+ *   addresses only), so a first fragment is steered in software, from
+ *   the RSS model. Tracked anywhere else it would create a bogus
+ *   mid-stream entry, or be dropped as tcp-not-syn.
  * - A non-first fragment (MPN_PKT_FRAGMENT) carries no ports, so it has
- *   no 5-tuple owner, and no worker tracks it: the pipeline judges it
- *   alone (policy for ip-fragment). It stays on the worker that received
- *   it; moving it would cost a ring hop and buy nothing, and the
- *   receiver reassembles fragments in any order (RFC 791 §3.2,
- *   RFC 8200 §4.5).
+ *   no flow owner, and no worker tracks it: the pipeline judges it alone
+ *   (ip-fragment-uninspected). It stays on the worker that received it;
+ *   moving it would cost a ring hop and buy nothing, and the receiver
+ *   reassembles fragments in any order (RFC 791 §3.2, RFC 8200 §4.5).
  * - Anything else (not IP, not TCP, malformed) is stateless and stays.
  *
- * @param m     the placement; NULL means MPN_OWNER_SELF
- * @param frame the frame @p p was parsed from
- * @param st    mpn_pkt_parse()'s verdict
- * @param p     the parse
- * @param self  the worker that received the packet
- * @return      the owner, below m->n_workers
+ * @param m        the placement; NULL means MPN_OWNER_SELF
+ * @param tracked  the packet goes through the stateful stages (ctx.h tcp)
+ * @param hash     its flow key's hash (ctx.h hash), when tracked
+ * @param frame    the frame @p p was parsed from
+ * @param p        the parse
+ * @param self     the worker that received the packet
+ * @return         the owner, below m->n_workers
  */
 unsigned int
-mpn_owner_decide(const struct mpn_owner_map *m, const uint8_t *frame, enum mpn_pkt_status st,
-	const struct mpn_pkt *p, unsigned int self);
+mpn_owner_decide(const struct mpn_owner_map *m, bool tracked, uint32_t hash,
+	const uint8_t *frame, const struct mpn_pkt *p, unsigned int self);
+
+/**
+ * The handoff owner hash of a TCP flow seen on @p link: the flow key's
+ * hash, as the parse stage computes it (either direction gives the same).
+ */
+uint32_t
+mpn_owner_flow_hash(const struct mpn_rss_tuple *t, uint16_t link);
 
 /**
  * The share of flows each worker would own, over @p samples tuples of a
- * set (mpn_rss_sample()). Per flow, not per packet.
+ * set (mpn_rss_sample()), seen on link 0 untagged. Per flow, not per
+ * packet.
  *
  * @param counts  n_workers counters, zeroed here
  * @return        0, or -1 when the placement has no model (MPN_OWNER_SELF

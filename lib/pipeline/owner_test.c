@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "flow.h"
 #include "owner.h"
 
 /* Ethernet + IPv4/IPv6 + a bare TCP header, as the parser expects. */
@@ -169,9 +170,17 @@ decide(const struct mpn_owner_map *m, int v6, const uint8_t *src, const uint8_t 
 	uint32_t len = build_frag(f, v6, src, dst, sport, dport, k);
 	enum mpn_pkt_status st = mpn_pkt_parse(f, len, MPN_L2_ETHER, &p);
 
+	struct mpn_flow_key key;
+	uint32_t hash = 0;
+
 	if (st_out != NULL)
 		*st_out = st;
-	return mpn_owner_decide(m, f, st, &p, self);
+	/* As the parse stage does: TCP is tracked, and hashed by its flow key. */
+	if (st == MPN_PKT_TCP) {
+		mpn_flow_key_from_pkt(f, &p, 0, &key);
+		hash = mpn_flow_key_hash(&key);
+	}
+	return mpn_owner_decide(m, st == MPN_PKT_TCP, hash, f, &p, self);
 }
 
 static void
@@ -250,7 +259,10 @@ test_rss_first_fragment_follows_its_flow(void **state)
 	assert_true(moved > 4000);
 }
 
-/* Handoff mode: a first fragment's owner is its flow's owner. */
+/*
+ * Handoff mode: a first fragment's owner is its flow's owner, the one the
+ * flow key's hash names (mpn_owner_flow_hash() computes the same).
+ */
 static void
 test_handoff_first_fragment_follows_its_flow(void **state)
 {
@@ -271,6 +283,17 @@ test_handoff_first_fragment_follows_its_flow(void **state)
 		}
 		o = decide(&m, v6, a, b, pa, pb, WHOLE, arrived, NULL);
 		assert_true(o < 8);
+		{
+			struct mpn_rss_tuple t;
+
+			memset(&t, 0, sizeof(t));
+			t.family = v6 ? 6 : 4;
+			memcpy(t.src, a, v6 ? 16 : 4);
+			memcpy(t.dst, b, v6 ? 16 : 4);
+			t.sport = pa;
+			t.dport = pb;
+			assert_int_equal(mpn_owner_of(mpn_owner_flow_hash(&t, 0), 8), o);
+		}
 		assert_int_equal(decide(&m, v6, b, a, pb, pa, WHOLE, 0, NULL), o);
 		assert_int_equal(decide(&m, v6, a, b, pa, pb, FIRST, arrived, NULL), o);
 		assert_int_equal(decide(&m, v6, b, a, pb, pa, FIRST, 7 - arrived, NULL), o);
@@ -302,7 +325,7 @@ test_nothing_moves_without_an_owner(void **state)
 	st = mpn_pkt_parse(f, len, MPN_L2_ETHER, &p);
 	assert_int_not_equal(st, MPN_PKT_TCP);
 	one.n_workers = 4;
-	assert_int_equal(mpn_owner_decide(&one, f, st, &p, 2), 2);
+	assert_int_equal(mpn_owner_decide(&one, false, 0, f, &p, 2), 2);
 }
 
 /* The expected share per worker that `show workers` reports. */

@@ -40,6 +40,10 @@ mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,
 		total->handoffs_out += mpn_stats_read(&x->handoffs_out);
 		total->handoffs_in += mpn_stats_read(&x->handoffs_in);
 		total->non_tcp += mpn_stats_read(&x->non_tcp);
+		total->busy_cycles += mpn_stats_read(&x->busy_cycles);
+		total->idle_cycles += mpn_stats_read(&x->idle_cycles);
+		total->polls += mpn_stats_read(&x->polls);
+		total->busy_polls += mpn_stats_read(&x->busy_polls);
 		for (r = 0; r < MPN_REASON_MAX; r++) {
 			total->drops[r] += mpn_stats_read(&x->drops[r]);
 			total->rewrites[r] += mpn_stats_read(&x->rewrites[r]);

@@ -10,7 +10,8 @@
  *   symm-rnd  symmetric Toeplitz with a random key (rte_flow, ice/i40e/...)
  *   toep-rnd  plain Toeplitz with a random key: the NIC default, not
  *             symmetric, shown for reference
- *   handoff   mpnorm's software owner hash (jhash, multiply-shift)
+ *   handoff   mpnorm's software owner: the flow key's hash (the one the
+ *             lookup uses), multiply-shift
  * RSS placements go through a 512-entry RETA filled round-robin, as
  * mpnorm programs it; the hash is rte_softrss, as in lib/rss.
  */
@@ -47,8 +48,7 @@ static unsigned int
 place(enum placement p, const struct mpn_rss_tuple *t, unsigned int nq)
 {
 	if (p == P_HANDOFF)
-		return mpn_owner_of(mpn_owner_hash_tuple(t->src, t->dst, t->family == 6 ? 16 : 4,
-			t->sport, t->dport, 6), nq);
+		return mpn_owner_of(mpn_owner_flow_hash(t, 0), nq);
 	return mpn_rss_queue(&maps[p], t);
 }
 

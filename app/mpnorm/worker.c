@@ -108,6 +108,28 @@ hand_off(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, 
 	return kept;
 }
 
+/*
+ * i20 hook: whether some packet of the burst may belong to another worker.
+ * In handoff mode any of them; with RSS only IP first fragments, so the
+ * burst takes the handoff path (parse kept in the private area) only when
+ * a frame looks like a fragment, and the common burst runs as before.
+ */
+static bool
+may_move(const struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	if (w->owner == NULL || w->owner->mode == MPN_OWNER_SELF)
+		return false;
+	if (w->owner->mode == MPN_OWNER_HANDOFF)
+		return true;
+	for (i = 0; i < n; i++)
+		if (mpn_owner_may_be_fragment(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				rte_pktmbuf_data_len(pkts[i])))
+			return true;
+	return false;
+}
+
 /* Receive one burst on @p q, keep or hand off, then process what is ours. @return received. */
 static uint16_t
 worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
@@ -123,7 +145,7 @@ worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct 
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	/* i20 hook: through hand_off() whenever a packet may belong elsewhere. */
-	if (w->owner != NULL && w->owner->mode != MPN_OWNER_SELF) {
+	if (may_move(w, pkts, n)) {
 		n = hand_off(w, q, pkts, n);
 		if (n == 0)
 			return rx;

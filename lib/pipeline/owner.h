@@ -96,6 +96,46 @@ mpn_owner_decide(const struct mpn_owner_map *m, bool tracked, uint32_t hash,
 	const uint8_t *frame, const struct mpn_pkt *p, unsigned int self);
 
 /**
+ * Whether a frame may be an IP fragment: a few loads, no parse, for the
+ * RSS placement, where only first fragments ever move. IPv4 with MF set
+ * or a fragment offset; IPv6 whose first next header is a fragment header
+ * or another extension header (which may hide one). VLAN tags (up to
+ * MPN_PKT_MAX_VLAN) are skipped. False for anything shorter than its
+ * headers: the parse stage judges those.
+ */
+static inline bool
+mpn_owner_may_be_fragment(const uint8_t *frame, uint32_t len)
+{
+	uint32_t off = 12;
+	unsigned int tags = 0;
+	uint16_t et;
+
+	for (;;) {
+		if (len < off + 2)
+			return false;
+		et = (uint16_t)(frame[off] << 8 | frame[off + 1]);
+		if ((et != 0x8100 && et != 0x88a8) || tags == MPN_PKT_MAX_VLAN)
+			break;
+		off += 4;
+		tags++;
+	}
+	off += 2;
+	if (et == 0x0800) {
+		/* Flags and fragment offset: MF (0x2000) or any offset bit. */
+		return len >= off + 8 && ((frame[off + 6] & 0x3f) | frame[off + 7]) != 0;
+	}
+	if (et == 0x86dd) {
+		uint8_t nh;
+
+		if (len < off + 40)
+			return false;
+		nh = frame[off + 6];
+		return nh == 44 || nh == 0 || nh == 43 || nh == 60;
+	}
+	return false;
+}
+
+/**
  * The handoff owner hash of a TCP flow seen on @p link: the flow key's
  * hash, as the parse stage computes it (either direction gives the same).
  */

@@ -357,6 +357,39 @@ test_expected_share(void **state)
 	assert_int_equal(counts[0], 10);
 }
 
+/* The cheap pre-check the RSS placement runs on every frame. */
+static void
+test_may_be_fragment(void **state)
+{
+	uint8_t a[16] = { 10, 0, 0, 1 }, b[16] = { 10, 0, 0, 2 }, f[160];
+	uint32_t len;
+	int v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		len = build_frag(f, v6, a, b, 1000, 80, WHOLE);
+		assert_false(mpn_owner_may_be_fragment(f, len));
+		len = build_frag(f, v6, a, b, 1000, 80, FIRST);
+		assert_true(mpn_owner_may_be_fragment(f, len));
+		len = build_frag(f, v6, a, b, 1000, 80, LATER);
+		assert_true(mpn_owner_may_be_fragment(f, len));
+		/* Cut short: not judged here. */
+		assert_false(mpn_owner_may_be_fragment(f, 14 + 4));
+	}
+	/* Behind a VLAN tag. */
+	len = build_frag(f, 0, a, b, 1000, 80, FIRST);
+	memmove(f + 16, f + 12, len - 12);
+	f[12] = 0x81;
+	f[13] = 0x00;
+	f[14] = 0x00;
+	f[15] = 0x05;
+	assert_true(mpn_owner_may_be_fragment(f, len + 4));
+	/* IPv4 DF alone is not a fragment. */
+	len = build_frag(f, 0, a, b, 1000, 80, WHOLE);
+	f[14 + 6] = 0x40;
+	assert_false(mpn_owner_may_be_fragment(f, len));
+}
+
 int
 main(void)
 {
@@ -368,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_handoff_first_fragment_follows_its_flow),
 		cmocka_unit_test(test_nothing_moves_without_an_owner),
 		cmocka_unit_test(test_expected_share),
+		cmocka_unit_test(test_may_be_fragment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -184,7 +184,7 @@ int
 mpn_app_reload(char *msg, size_t len)
 {
 	static struct mpn_config next;
-	char err[512];
+	char err[512], cluster_msg[200];
 	bool restart_needed;
 
 	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
@@ -203,11 +203,14 @@ mpn_app_reload(char *msg, size_t len)
 		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
 	next.policy = NULL;
+	/* The directory's settings (doc/cluster.md §8); it says what waits for a restart. */
+	mpn_app_cluster_reload(&next, cluster_msg, sizeof(cluster_msg));
 	mpn_config_release(&next);
 	mpn_stats_inc(&mpn_app.reloads_ok);   /* telemetry reads it */
 	mpn_app.last_reload_error[0] = '\0';
-	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
-		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
+	snprintf(msg, len, "policy reloaded from %s%s%s%s", mpn_app.cfg.path, restart_needed ?
+		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "",
+		cluster_msg[0] != '\0' ? "; " : "", cluster_msg);
 	return 0;
 }
 
@@ -484,6 +487,7 @@ run_online(void)
 	if (srv == NULL)
 		rte_exit(EXIT_FAILURE, "%s: control socket: %s. Set control.socket in the "
 			"config to a path this user may create.\n", mpn_app.cfg.path, err);
+	mpn_cli_server_set_idle_timeout(srv, mpn_app.cfg.control.idle_timeout, NULL);
 	if (mpn_telemetry_register() != 0)
 		printf("mpnorm: warning: /mpnorm/ telemetry commands not registered\n");
 	/* dpdk-pdump attaches as a secondary process; it needs the EAL's shared config. */
@@ -502,9 +506,21 @@ run_online(void)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (mpn_app_cluster_start(&mpn_app.cfg, nw, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
 	if (assign_queues() != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w >= nw)
+			break;
+		mpn_app.workers[w++].lcore = lcore;
+	}
+	/* Joins with tokens unknown here ask the token directory (doc/cluster.md). */
+	for (w = 0; w < nw; w++)
+		mpn_app_cluster_attach(&mpn_app.workers[w]);
+	mpn_app_cluster_hook_conns();
+	w = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
@@ -524,12 +540,14 @@ run_online(void)
 	 */
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
+		mpn_app_cluster_tick();
 		/* Records whose grace period ended go back to the pool. */
 		if (mpn_app.conns != NULL)
 			mpn_conn_table_reclaim(mpn_app.conns);
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
+	mpn_app_cluster_stop();
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();

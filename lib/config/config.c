@@ -154,7 +154,7 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 static int
 load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
-	static const char *const known[] = { "group", "mode", "socket", NULL };
+	static const char *const known[] = { "group", "idle-timeout", "mode", "socket", NULL };
 	struct mpn_config_control *c = &cfg->control;
 	const config_setting_t *g = config_setting_get_member(root, "control");
 	char mode[8] = "";
@@ -163,6 +163,7 @@ load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn
 
 	snprintf(c->socket, sizeof(c->socket), "%s", MPN_DEFAULT_CONTROL_SOCKET);
 	c->mode = MPN_DEFAULT_CONTROL_MODE;
+	c->idle_timeout = 300;
 	if (g == NULL)
 		return 0;
 	if (!config_setting_is_group(g))
@@ -170,7 +171,8 @@ load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn
 	if (mpn_cfg_check_known(ld, g, "control", known) != 0 ||
 			mpn_cfg_get_string(ld, g, "socket", c->socket, sizeof(c->socket), false) != 0 ||
 			mpn_cfg_get_string(ld, g, "group", c->group, sizeof(c->group), false) != 0 ||
-			mpn_cfg_get_string(ld, g, "mode", mode, sizeof(mode), false) != 0)
+			mpn_cfg_get_string(ld, g, "mode", mode, sizeof(mode), false) != 0 ||
+			mpn_cfg_get_uint(ld, g, "idle-timeout", 0, 86400, &c->idle_timeout) != 0)
 		return -1;
 	if (c->socket[0] != '/')
 		return mpn_cfg_fail(ld, config_setting_get_member(g, "socket"),
@@ -322,7 +324,7 @@ int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"class-maps", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
+		"class-maps", "cluster", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
 		"tables", "tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -332,6 +334,22 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 
 	memset(cfg, 0, sizeof(*cfg));
 	config_init(&c);
+	{
+		FILE *f = fopen(path, "r");
+		char *text = NULL;
+		size_t cap = 0;
+		ssize_t n;
+
+		if (f != NULL) {
+			n = getdelim(&text, &cap, '\0', f);
+			fclose(f);
+			if (n >= 0 && mpn_cfg_check_int_literals(path, text, err, errlen) != 0) {
+				free(text);
+				goto out;
+			}
+			free(text);
+		}
+	}
 	if (config_read_file(&c, path) != CONFIG_TRUE) {
 		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
 			snprintf(err, errlen, "%s: cannot read the configuration file "
@@ -354,6 +372,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 			load_tables(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
+			mpn_cfg_load_cluster(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_policy(&ld, root, cfg) != 0)
 		goto out;
 	rc = 0;
@@ -368,5 +387,7 @@ void
 mpn_config_release(struct mpn_config *cfg)
 {
 	mpn_policy_free(cfg->policy);
+	/* The store password is a secret: a plain memset of a dying object may be elided. */
+	explicit_bzero(cfg->cluster.password, sizeof(cfg->cluster.password));
 	memset(cfg, 0, sizeof(*cfg));
 }

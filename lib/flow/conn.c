@@ -506,9 +506,11 @@ conn_attach(struct mpn_conn *c, const struct mpn_conn_init *in, int *slot, uint1
 	} else {
 		i = slot_find_free(c);
 		if (i >= 0)
-			slot_fill(c, &c->sf[i], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family,
-				in->src, in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE,
-				in->now);
+			slot_fill(c, &c->sf[i], in->join ? MPN_SLOT_PENDING : MPN_SLOT_ACTIVE,
+				in->join ? MPN_ROLE_JOIN : MPN_ROLE_INITIAL,
+				in->join ? in->join_init_is_a : true, in->family, in->src, in->dst,
+				in->sport, in->dport, in->tcp_state,
+				in->join ? MPN_JOIN_SYNACK_OK : MPN_JOIN_NONE, in->now);
 	}
 	if (i >= 0)
 		*gen = c->sf[i].gen;
@@ -592,6 +594,7 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	c->flags_a = in->flags_a;
 	c->flags_b = in->flags_b;
 	c->decision = in->decision;
+	c->remote = in->remote;
 	c->key_a = in->key_a;
 	c->key_b = in->key_b;
 	c->idsn_a = idsn_a;
@@ -599,8 +602,10 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	c->token_a = tok_a;
 	c->token_b = tok_b;
 	c->refs = 1;
-	slot_fill(c, &c->sf[0], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family, in->src,
-		in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE, in->now);
+	slot_fill(c, &c->sf[0], in->join ? MPN_SLOT_PENDING : MPN_SLOT_ACTIVE,
+		in->join ? MPN_ROLE_JOIN : MPN_ROLE_INITIAL, in->join ? in->join_init_is_a : true,
+		in->family, in->src, in->dst, in->sport, in->dport, in->tcp_state,
+		in->join ? MPN_JOIN_SYNACK_OK : MPN_JOIN_NONE, in->now);
 
 	/* Publication: the record is complete before the first insert (release). */
 	TSAN_RELEASE(c);

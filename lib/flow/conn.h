@@ -175,6 +175,7 @@ struct mpn_conn {
 	uint8_t flags_b;        /**< MP_CAPABLE flags sent by B */
 	uint8_t decision;       /**< enum mpn_flow_decision */
 	uint8_t n_tokens;       /**< tokens inserted in the hash (1 or 2) */
+	bool remote;            /**< keys fetched from the token directory, not seen here (doc/cluster.md) */
 	bool token_a_in, token_b_in;
 
 	/* Atomics, or under @p lock. */
@@ -197,13 +198,21 @@ struct mpn_conn_init {
 	uint8_t version;
 	uint8_t flags_a, flags_b;
 	uint8_t decision;
+	bool remote;            /**< from the token directory: mpn_cluster_record_conn_init() */
 	uint64_t key_a, key_b;
 	/** Tokens and IDSNs already derived by the caller's prepared context; else derived here. */
 	bool have_tokens;
 	uint32_t token_a, token_b;
 	uint64_t idsn_a, idsn_b;
 	uint64_t now;
-	/* The initial subflow, initiator (A) first. */
+	/**
+	 * The observation the record is published for is a join, not the
+	 * initial subflow: a record fetched from the token directory (remote)
+	 * for a join seen here. Its slot is a pending join's (conn.h).
+	 */
+	bool join;
+	bool join_init_is_a;    /**< with @p join: the join's initiator is A */
+	/* The observation's subflow, initiator first (A's, for the initial subflow). */
 	uint8_t family;
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;

@@ -336,6 +336,16 @@ mpn_normalize_status(struct mpn_norm_result *res)
 	case MPN_PKT_TCP:
 		return true;
 	case MPN_PKT_FRAGMENT:
+		/*
+		 * RFC 1858 §3.2: a TCP fragment at offset 1 (8 bytes) can only be
+		 * there to overwrite the first fragment's flags and options on
+		 * reassembly. No stack sends one: drop it.
+		 */
+		if (res->pkt.frag_off == 1 && res->pkt.l4_proto == 6) {
+			mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_IP_FRAGMENT_OVERLAP, 0, 0, 0,
+				0xff);
+			return false;
+		}
 		/* No TCP header to look at: pass, but say so. */
 		mpn_norm_add_act(res, MPN_NACT_ALERT, MPN_REASON_IP_FRAGMENT, 0, 0, 0, 0xff);
 		return false;

@@ -21,9 +21,21 @@ if [ $# -eq 0 ]; then
 		meson test -C build-asan --print-errorlogs --num-processes 2 \
 		--suite unit --suite fuzz || rc=$?
 	asan_log=build-asan/meson-logs/testlog.json
+	# The concurrency tests (suite tsan: the token table's racing
+	# creators and stress run, the counters, the flow tables) under
+	# ThreadSanitizer. Only those binaries are built. DPDK's own
+	# uninstrumented pieces are annotated in lib/flow/conn.c or
+	# suppressed in test/tsan/suppressions.txt; any other report fails.
+	if [ ! -f build-tsan/build.ninja ]; then
+		meson setup build-tsan -Dtests=enabled -Db_sanitize=thread -Db_lundef=false >/dev/null
+	fi
+	ninja -C build-tsan lib/flow/conn_test lib/flow/flow_test lib/stats/stats_test >/dev/null
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/test/tsan/suppressions.txt" \
+		meson test -C build-tsan --no-rebuild --print-errorlogs --suite tsan || rc=$?
+	tsan_log=build-tsan/meson-logs/testlog.json
 fi
 # One closing line a CI reader understands, counted from meson's own log.
-logs=(build/meson-logs/testlog.json ${asan_log:-})
+logs=(build/meson-logs/testlog.json ${asan_log:-} ${tsan_log:-})
 if [ -f "${logs[0]}" ]; then
 	passed=$(cat "${logs[@]}" | jq -s '[.[] | select(.result == "OK" or .result == "EXPECTEDFAIL")] | length')
 	failed=$(cat "${logs[@]}" | jq -s '[.[] | select(.result == "FAIL" or .result == "ERROR" or .result == "TIMEOUT" or .result == "UNEXPECTEDPASS")] | length')

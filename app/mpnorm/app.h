@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "owner.h"
 #include "track.h"
 #include "policy_slot.h"
 #include "ports.h"
@@ -22,6 +23,8 @@
 #include "worker.h"
 
 #define MPN_TRACE_MAX 256
+/** Tuples per set behind the expected share of `show workers`. */
+#define MPN_EXPECTED_SAMPLES 16384
 #define MPN_TRACE_LINE 512
 
 /** One traced packet, written by a worker, read by `show trace`. */
@@ -46,7 +49,15 @@ struct mpn_app {
 	struct mpn_conn_table *conns;      /**< shared by the workers; main is RCU thread n_workers */
 	struct mpn_tracker *trackers[MPN_MAX_WORKERS];
 	bool handoff;                      /**< placement decided at start-up */
-	char placement_why[200];
+	char placement_why[512];
+	struct mpn_owner_map owner;        /**< who owns a packet; read by the workers */
+	/*
+	 * Flows each worker should own under that placement, per tuple set
+	 * (mpn_rss_sample()), out of expected_samples; for `show workers`.
+	 */
+	bool expected_known;
+	unsigned int expected_samples;
+	uint64_t expected[MPN_RSS_SET_MAX][MPN_MAX_WORKERS];
 	struct rte_ring *inboxes[MPN_MAX_WORKERS];
 	struct mpn_cluster *cluster;       /**< the token directory, NULL without a 'cluster' section */
 	time_t started;

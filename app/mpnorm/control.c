@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,31 +102,61 @@ cmd_show_links(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* A share in percent; NaN (rendered "-" or null) when there is nothing to share. */
+static double
+pct(uint64_t part, uint64_t whole)
+{
+	return whole == 0 ? NAN : 100.0 * (double)part / (double)whole;
+}
+
+/*
+ * Per worker: counters, the share of flows the placement should give it
+ * for each tuple set (computed at start-up over the RSS model or the
+ * software owner hash), and the share of packets it really processed.
+ * Expected is per flow, live per packet: one elephant flow skews the
+ * second and not the first.
+ */
+static_assert(MPN_RSS_SET_MAX == 5, "show workers has one expected-% column per tuple set");
+
 static int
 cmd_show_workers(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
-	unsigned int i;
+	struct mpn_worker_stats w[MPN_MAX_WORKERS];
+	uint64_t total_rx = 0;
+	unsigned int i, s;
 
 	(void)argc;
 	(void)argv;
 	mpn_render_str(ctx->r, "placement", mpn_app.placement_why);
-	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
-		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", NULL);
+	mpn_render_str(ctx->r, "owner", mpn_app.owner.mode == MPN_OWNER_HANDOFF ?
+		"software hash (handoff)" : mpn_app.owner.mode == MPN_OWNER_RSS ?
+		mpn_rss_func_name(mpn_app.owner.rss->func) : "where the packet arrives");
+	mpn_render_u64(ctx->r, "expected_samples", mpn_app.expected_samples);
 	for (i = 0; i < mpn_app.n_workers; i++) {
-		struct mpn_worker_stats w;
-
-		mpn_app_worker_counters(i, &w);
+		mpn_app_worker_counters(i, &w[i]);
+		total_rx += w[i].rx;
+	}
+	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "queues", "rx", "tx",
+		"dropped", "rewritten", "bursts", "handoff-out", "handoff-in", "expected-random-%",
+		"expected-random-v6-%", "expected-cgnat-%", "expected-servers-%",
+		"expected-lockstep-%", "live-%", NULL);
+	for (i = 0; i < mpn_app.n_workers; i++) {
 		mpn_render_row_begin(ctx->r);
 		mpn_render_cell_u64(ctx->r, i);
 		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].lcore);
 		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].n_rxq);
-		mpn_render_cell_u64(ctx->r, w.rx);
-		mpn_render_cell_u64(ctx->r, w.tx);
-		mpn_render_cell_u64(ctx->r, w.dropped);
-		mpn_render_cell_u64(ctx->r, w.rewritten);
-		mpn_render_cell_u64(ctx->r, w.rx_bursts);
-		mpn_render_cell_u64(ctx->r, w.handoffs_out);
-		mpn_render_cell_u64(ctx->r, w.handoffs_in);
+		mpn_render_cell_u64(ctx->r, w[i].rx);
+		mpn_render_cell_u64(ctx->r, w[i].tx);
+		mpn_render_cell_u64(ctx->r, w[i].dropped);
+		mpn_render_cell_u64(ctx->r, w[i].rewritten);
+		mpn_render_cell_u64(ctx->r, w[i].rx_bursts);
+		mpn_render_cell_u64(ctx->r, w[i].handoffs_out);
+		mpn_render_cell_u64(ctx->r, w[i].handoffs_in);
+		/* Same order as enum mpn_rss_set (one column per set). */
+		for (s = 0; s < MPN_RSS_SET_MAX; s++)
+			mpn_render_cell_f64(ctx->r, mpn_app.expected_known ?
+				pct(mpn_app.expected[s][i], mpn_app.expected_samples) : NAN);
+		mpn_render_cell_f64(ctx->r, pct(w[i].rx, total_rx));
 		mpn_render_row_end(ctx->r);
 	}
 	mpn_render_table_end(ctx->r);
@@ -145,8 +177,8 @@ cmd_show_stats(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_u64(ctx->r, "packets_dropped", t.dropped);
 	mpn_render_u64(ctx->r, "packets_rewritten", t.rewritten);
 	mpn_render_u64(ctx->r, "packets_non_tcp", t.non_tcp);
-	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
-	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_u64(ctx->r, "reloads", mpn_stats_read(&mpn_app.reloads_ok));
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_stats_read(&mpn_app.reloads_failed));
 	mpn_render_section_begin(ctx->r, "mptcp_options");
 	for (s = 0; s < 16; s++) {
 		const char *n = mpn_mptcp_subtype_name((uint8_t)s);
@@ -339,8 +371,8 @@ cmd_show_config(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_section_end(ctx->r);
 	mpn_render_u64(ctx->r, "ports", c->n_ports);
 	mpn_render_u64(ctx->r, "links", c->n_links);
-	mpn_render_u64(ctx->r, "reloads", mpn_app.reloads_ok);
-	mpn_render_u64(ctx->r, "reloads_failed", mpn_app.reloads_failed);
+	mpn_render_u64(ctx->r, "reloads", mpn_stats_read(&mpn_app.reloads_ok));
+	mpn_render_u64(ctx->r, "reloads_failed", mpn_stats_read(&mpn_app.reloads_failed));
 	mpn_render_str(ctx->r, "last_reload_error", mpn_app.last_reload_error);
 	return 0;
 }
@@ -352,8 +384,9 @@ cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	/* The workers keep writing; the telemetry thread reads the baseline. */
 	for (i = 0; i < mpn_app.n_workers; i++)
-		memcpy(&mpn_app.baseline[i], &mpn_app.stats[i], sizeof(mpn_app.stats[i]));
+		mpn_stats_copy(&mpn_app.baseline[i], &mpn_app.stats[i]);
 	mpn_render_str(ctx->r, "result", "counters cleared");
 	return 0;
 }
@@ -441,6 +474,22 @@ cmd_show_trace(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	}
 	mpn_render_table_end(ctx->r);
 	return 0;
+}
+
+/*
+ * Read the token table as the control thread's RCU reader (thread id
+ * n_workers): online for the scan only, offline again before returning to
+ * poll(), so waiting for the next command never delays a grace period
+ * (conn.h, "RCU and pool policy").
+ */
+static void
+conn_foreach(void (*cb)(const struct mpn_conn *c, void *arg), void *arg)
+{
+	if (mpn_app.conns == NULL)   /* tables.tracking = off */
+		return;
+	mpn_conn_table_online(mpn_app.conns, mpn_app.n_workers);
+	mpn_conn_table_foreach(mpn_app.conns, cb, arg);
+	mpn_conn_table_offline(mpn_app.conns, mpn_app.n_workers);
 }
 
 /* Arguments of `show connections|subflows`: [token HEX] [limit N]. */
@@ -552,8 +601,7 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "version", "state",
 		"decision", "subflows", "pkts", "bytes", "drops", "joins_ok", "joins_bad", "origin",
 		NULL);
-	if (mpn_app.conns != NULL)
-		mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
+	conn_foreach(row_connection, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -597,8 +645,7 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		return -1;
 	mpn_render_table_begin(ctx->r, "subflows", "token_b", "initiator", "responder", "role",
 		"state", "join", "pkts", "bytes", "drops", NULL);
-	if (mpn_app.conns != NULL)
-		mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
+	conn_foreach(rows_subflows, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -606,16 +653,24 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 static int
 cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
+	static struct mpn_track_stats copy[MPN_MAX_WORKERS];
 	const struct mpn_track_stats *per[MPN_MAX_WORKERS];
 	struct mpn_track_stats total;
 	unsigned int w, i, n = mpn_track_stats_count();
 
 	(void)argc;
 	(void)argv;
-	static const struct mpn_track_stats none;
-
-	for (w = 0; w < mpn_app.n_workers; w++)
-		per[w] = mpn_app.trackers[w] != NULL ? mpn_tracker_stats(mpn_app.trackers[w]) : &none;
+	/* Each worker writes its own; read them as atomics before summing. */
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		if (mpn_app.trackers[w] == NULL) {
+			memset(&copy[w], 0, sizeof(copy[w]));
+		} else {
+			mpn_stats_copy_u64((uint64_t *)&copy[w],
+				(const uint64_t *)mpn_tracker_stats(mpn_app.trackers[w]),
+				sizeof(copy[w]) / sizeof(uint64_t));
+		}
+		per[w] = &copy[w];
+	}
 	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
 	for (i = 0; i < n; i++) {
 		uint64_t v;
@@ -624,6 +679,42 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		if (name != NULL)
 			mpn_render_u64(ctx->r, name, v);
 	}
+	return 0;
+}
+
+/*
+ * The token table's RCU readers and pool: who may hold records now, and
+ * how many records wait for a grace period. A reader stuck online shows
+ * here as a growing `deferred`.
+ */
+static int
+cmd_show_rcu(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_conn_table *ct = mpn_app.conns;
+	unsigned int t;
+
+	(void)argc;
+	(void)argv;
+	if (ct == NULL)
+		return mpn_cli_error(ctx, "connection tracking is off (tables.tracking)");
+	mpn_render_u64(ctx->r, "capacity", mpn_conn_table_capacity(ct));
+	mpn_render_u64(ctx->r, "live", mpn_conn_table_count(ct));
+	mpn_render_u64(ctx->r, "free", mpn_conn_table_pool_free(ct));
+	mpn_render_u64(ctx->r, "deferred", mpn_conn_table_deferred(ct));
+	mpn_render_table_begin(ctx->r, "readers", "thread", "role", "state", NULL);
+	for (t = 0; t <= mpn_app.n_workers; t++) {
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, t);
+		if (t < mpn_app.n_workers)
+			mpn_render_cell_fmt(ctx->r, "worker %u", t);
+		else
+			mpn_render_cell_str(ctx->r, "control");
+		/* This command reads no record: the control thread is offline here. */
+		mpn_render_cell_str(ctx->r, mpn_conn_table_reader_online(ct, t) == 1 ?
+			"online" : "offline");
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
 	return 0;
 }
 
@@ -669,6 +760,8 @@ static const struct mpn_cli_command commands[] = {
 		"MPTCP connections: tokens, subflows, counters (show conn)", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
+	{ "show rcu", "", 0, 0, cmd_show_rcu,
+		"token table readers (online/offline) and records waiting for reclaim", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,
 		"connection tracking counters: joins, evictions, stateful checks", NULL },
 	{ "show cluster", "", 0, 0, cmd_show_cluster,
@@ -678,7 +771,8 @@ static const struct mpn_cli_command commands[] = {
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
 	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
 	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },
-	{ "show workers", "", 0, 0, cmd_show_workers, "per-worker counters", NULL },
+	{ "show workers", "", 0, 0, cmd_show_workers,
+		"per-worker counters, expected and live share of the traffic", NULL },
 	{ "show stats", "", 0, 0, cmd_show_stats, "packet totals and MPTCP options seen", NULL },
 	{ "show drops", "", 0, 0, cmd_show_drops,
 		"drops, rewrites, alerts and monitored events by reason (show asp drop)", NULL },

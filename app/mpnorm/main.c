@@ -150,9 +150,13 @@ mpn_app_worker_counters(unsigned int w, struct mpn_worker_stats *out)
 	uint64_t *o = (uint64_t *)out;
 	size_t i;
 
-	/* Every field of the struct is a uint64_t counter. */
+	/*
+	 * Every field of the struct is a uint64_t counter. The worker writes
+	 * `now` and `clear counters` writes `base` while this runs on the
+	 * main lcore or the telemetry thread: both read as atomics.
+	 */
 	for (i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
-		o[i] = now[i] - base[i];
+		o[i] = mpn_stats_read(&now[i]) - mpn_stats_read(&base[i]);
 }
 
 void
@@ -184,7 +188,7 @@ mpn_app_reload(char *msg, size_t len)
 	bool restart_needed;
 
 	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
-		mpn_app.reloads_failed++;
+		mpn_stats_inc(&mpn_app.reloads_failed);
 		snprintf(mpn_app.last_reload_error, sizeof(mpn_app.last_reload_error), "%s", err);
 		snprintf(msg, len, "reload rejected, the running policy stays: %s", err);
 		return -1;
@@ -202,7 +206,7 @@ mpn_app_reload(char *msg, size_t len)
 	/* The directory's settings (doc/cluster.md §8); it says what waits for a restart. */
 	mpn_app_cluster_reload(&next, cluster_msg, sizeof(cluster_msg));
 	mpn_config_release(&next);
-	mpn_app.reloads_ok++;
+	mpn_stats_inc(&mpn_app.reloads_ok);   /* telemetry reads it */
 	mpn_app.last_reload_error[0] = '\0';
 	snprintf(msg, len, "policy reloaded from %s%s%s%s", mpn_app.cfg.path, restart_needed ?
 		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "",
@@ -262,13 +266,77 @@ print_exit_report(void)
 	}
 	printf("\n%-6s %-6s %12s %12s %12s %12s %12s %12s\n", "worker", "lcore", "rx", "tx",
 		"dropped", "rewritten", "handoff-out", "handoff-in");
-	for (i = 0; i < nw; i++)
+	for (i = 0; i < nw; i++) {
+		struct mpn_worker_stats w;
+
+		mpn_stats_copy(&w, &mpn_app.stats[i]);
 		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx,
-			mpn_app.stats[i].tx, mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten,
-			mpn_app.stats[i].handoffs_out, mpn_app.stats[i].handoffs_in);
+			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, w.rx, w.tx, w.dropped,
+			w.rewritten, w.handoffs_out, w.handoffs_in);
+	}
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
+}
+
+/*
+ * The owner map the workers follow, and the share of flows each worker
+ * should get under it, for the start-up log and `show workers`.
+ */
+static void
+owner_setup(unsigned int nw)
+{
+	struct mpn_owner_map *m = &mpn_app.owner;
+	const struct mpn_rss_map *rss = NULL;
+	char why[256] = "", line[64 + 8 * MPN_MAX_WORKERS];
+	size_t used = strlen(mpn_app.placement_why);
+	unsigned int s, w;
+
+	m->n_workers = nw;
+	m->rss = NULL;
+	if (nw == 1) {
+		m->mode = MPN_OWNER_SELF;
+	} else if (mpn_app.handoff) {
+		m->mode = MPN_OWNER_HANDOFF;
+	} else if ((rss = mpn_ports_rss_map(&mpn_app.ports, why, sizeof(why))) != NULL) {
+		m->mode = MPN_OWNER_RSS;
+		m->rss = rss;
+		snprintf(mpn_app.placement_why + used, sizeof(mpn_app.placement_why) - used,
+			"; IP first fragments steered to their flow's worker by the RSS model");
+	} else {
+		/*
+		 * XXX: symmetric placement forced on a device mpnorm cannot
+		 * model: a first fragment is tracked wherever it arrives.
+		 */
+		m->mode = MPN_OWNER_SELF;
+		snprintf(mpn_app.placement_why + used, sizeof(mpn_app.placement_why) - used,
+			"; IP first fragments stay where they arrive (no RSS model: %s)", why);
+	}
+	mpn_app.expected_samples = MPN_EXPECTED_SAMPLES;
+	mpn_app.expected_known = true;
+	for (s = 0; s < MPN_RSS_SET_MAX; s++) {
+		size_t n = 0;
+
+		if (mpn_owner_expected(m, (enum mpn_rss_set)s, MPN_EXPECTED_SAMPLES,
+				mpn_app.expected[s]) != 0) {
+			mpn_app.expected_known = false;
+			break;
+		}
+		for (w = 0; w < nw && n < sizeof(line); w++)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %.1f%%",
+				100.0 * (double)mpn_app.expected[s][w] / MPN_EXPECTED_SAMPLES);
+		printf("mpnorm: expected share of %s flows per worker:%s\n",
+			mpn_rss_set_name((enum mpn_rss_set)s), line);
+		/* Less than half its fair share: one worker will idle while another drowns. */
+		for (w = 0; w < nw; w++)
+			if (mpn_app.expected[s][w] * nw * 2 < MPN_EXPECTED_SAMPLES)
+				printf("mpnorm: warning: worker %u is expected to get %.1f%% of %s "
+					"flows, against a fair %.1f%%: check the RSS key and RETA "
+					"(show workers)\n", w, 100.0 * (double)mpn_app.expected[s][w] /
+					MPN_EXPECTED_SAMPLES, mpn_rss_set_name((enum mpn_rss_set)s),
+					100.0 / nw);
+	}
+	if (!mpn_app.expected_known)
+		printf("mpnorm: expected share per worker: unknown (placement not modelled)\n");
 }
 
 /*
@@ -308,7 +376,12 @@ decide_placement(unsigned int nw, char *err, size_t errlen)
 		snprintf(mpn_app.placement_why, sizeof(mpn_app.placement_why),
 			"symmetric on every port");
 	}
-	if (!mpn_app.handoff)
+	owner_setup(nw);
+	/*
+	 * Rings whenever a packet may move: every packet in handoff mode,
+	 * IP first fragments with RSS.
+	 */
+	if (mpn_app.owner.mode == MPN_OWNER_SELF)
 		return 0;
 	for (w = 0; w < nw; w++) {
 		char name[32];
@@ -345,6 +418,7 @@ assign_queues(void)
 		wk->pipeline.tracker = mpn_app.trackers[w];
 		wk->n_workers = mpn_app.cfg.dataplane.workers;
 		wk->handoff = mpn_app.handoff;
+		wk->owner = &mpn_app.owner;
 		wk->inbox = mpn_app.inboxes[w];
 		wk->inboxes = mpn_app.inboxes;
 		memset(wk->rxq_of_port, -1, sizeof(wk->rxq_of_port));
@@ -457,13 +531,19 @@ run_online(void)
 	printf("mpnorm: %u worker(s) forwarding on %u link(s); control socket %s; "
 		"SIGINT or SIGTERM stops\n", nw, mpn_app.cfg.n_links, mpn_app.cfg.control.socket);
 	fflush(stdout);
-	/* The main lcore serves the control socket and never touches packets. */
+	/*
+	 * The main lcore serves the control socket and never touches packets.
+	 * It is an offline RCU reader while it waits here (tracking.c), so a
+	 * grace period never waits for poll()'s timeout; commands that read
+	 * records go online for their duration (control.c). No quiescent
+	 * report here: on an offline reader it would put it back online.
+	 */
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
 		mpn_app_cluster_tick();
-		/* No connection record is held between two polls. */
+		/* Records whose grace period ended go back to the pool. */
 		if (mpn_app.conns != NULL)
-			mpn_conn_table_quiescent(mpn_app.conns, nw);
+			mpn_conn_table_reclaim(mpn_app.conns);
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();

@@ -15,6 +15,7 @@
 #include <rte_mempool.h>
 
 #include "config.h"
+#include "rss.h"
 
 /** DPDK port ids of the configured ports, by config index. */
 struct mpn_ports {
@@ -31,7 +32,20 @@ struct mpn_ports {
 	 * af_packet, or a single queue.
 	 */
 	uint8_t symmetric[MPN_CONFIG_MAX_PORTS];
-	char placement_note[MPN_CONFIG_MAX_PORTS][160];
+	char placement_note[MPN_CONFIG_MAX_PORTS][400];
+	/**
+	 * The port's RSS placement as read back and checked (has_rss set):
+	 * used to check that every port agrees, to steer IP first fragments
+	 * to the worker their flow's other packets reach, and for the
+	 * expected spread that `show workers` reports.
+	 */
+	uint8_t has_rss[MPN_CONFIG_MAX_PORTS];
+	struct mpn_rss_map rss[MPN_CONFIG_MAX_PORTS];
+	/** Symmetric Toeplitz rte_flow rules were installed on the port. */
+	uint8_t flows[MPN_CONFIG_MAX_PORTS];
+	/** The random key (a secret: never shown), or not. */
+	bool random_key;
+	uint8_t key[MPN_RSS_KEY_MAX];
 };
 
 /**
@@ -41,6 +55,15 @@ struct mpn_ports {
 int
 mpn_ports_start(const struct mpn_config *cfg, struct rte_mempool *mp,
 	struct mpn_ports *ports, char *err, size_t errlen);
+
+/**
+ * The one RSS map every port follows, or NULL: when two or more workers
+ * run and every port that belongs to a link has a checked map, and all of
+ * them place every sample flow, both ways, on the same queue. When NULL,
+ * @p why says which port or which flow broke it.
+ */
+const struct mpn_rss_map *
+mpn_ports_rss_map(const struct mpn_ports *ports, char *why, size_t whylen);
 
 /** Stop and close every started port. */
 void

@@ -51,15 +51,19 @@ mpn_report_json_workers(struct mpn_json *j, const struct mpn_worker_stats *w,
 
 	mpn_json_array_begin(j, "workers");
 	for (i = 0; i < n; i++) {
+		struct mpn_worker_stats c;
+
+		/* @p w may be the live counters: read them as atomics. */
+		mpn_stats_copy(&c, &w[i]);
 		mpn_json_object_begin(j, NULL);
 		mpn_json_u64(j, "worker", i);
-		mpn_json_u64(j, "packets_in", w[i].rx);
-		mpn_json_u64(j, "packets_out", w[i].tx);
-		mpn_json_u64(j, "packets_dropped", w[i].dropped);
-		mpn_json_u64(j, "packets_rewritten", w[i].rewritten);
-		mpn_json_u64(j, "rx_bursts", w[i].rx_bursts);
-		mpn_json_u64(j, "handoffs_out", w[i].handoffs_out);
-		mpn_json_u64(j, "handoffs_in", w[i].handoffs_in);
+		mpn_json_u64(j, "packets_in", c.rx);
+		mpn_json_u64(j, "packets_out", c.tx);
+		mpn_json_u64(j, "packets_dropped", c.dropped);
+		mpn_json_u64(j, "packets_rewritten", c.rewritten);
+		mpn_json_u64(j, "rx_bursts", c.rx_bursts);
+		mpn_json_u64(j, "handoffs_out", c.handoffs_out);
+		mpn_json_u64(j, "handoffs_in", c.handoffs_in);
 		mpn_json_object_end(j);
 	}
 	mpn_json_array_end(j);

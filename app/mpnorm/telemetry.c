@@ -23,7 +23,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "packets_rewritten", t.rewritten);
 	rte_tel_data_add_dict_u64(d, "packets_non_tcp", t.non_tcp);
 	rte_tel_data_add_dict_u64(d, "workers", mpn_app.n_workers);
-	rte_tel_data_add_dict_u64(d, "reloads", mpn_app.reloads_ok);
+	/* This runs on DPDK's telemetry thread: reload counts are written by the main lcore. */
+	rte_tel_data_add_dict_u64(d, "reloads", mpn_stats_read(&mpn_app.reloads_ok));
 	return 0;
 }
 

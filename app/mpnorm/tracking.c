@@ -30,7 +30,7 @@ mpn_app_tracking_init(const struct mpn_config *cfg, unsigned int n_workers, uint
 		return 0;
 	/*
 	 * One RCU reader per worker plus one for the main lcore, which reads
-	 * connection records for `show connections`.
+	 * connection records for `show connections` (thread id n_workers).
 	 */
 	mpn_app.conns = mpn_conn_table_create("mpn_conns", cfg->tables.connections,
 		n_workers + 1, (int)rte_socket_id());
@@ -57,6 +57,12 @@ mpn_app_tracking_init(const struct mpn_config *cfg, unsigned int n_workers, uint
 		mpn_app_tracking_fini();
 		return -1;
 	}
+	/*
+	 * The main lcore spends its life blocked in poll() for the next
+	 * command: offline, except while a command reads records
+	 * (conn.h, "RCU and pool policy").
+	 */
+	mpn_conn_table_offline(mpn_app.conns, n_workers);
 	return 0;
 }
 

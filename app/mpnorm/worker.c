@@ -79,7 +79,8 @@ hand_off(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, 
 	uint16_t i, kept = 0;
 	unsigned int o;
 
-	mpn_pipeline_parse_for_handoff(&w->pipeline, &q->origin, pkts, n, w->n_workers, owner);
+	/* i20 hook: owner.c decides, in both placements (first fragments move with RSS too). */
+	mpn_pipeline_parse_for_handoff(&w->pipeline, &q->origin, pkts, n, w->owner, owner);
 	for (i = 0; i < n; i++)
 		if (owner[i] != w->index)
 			pending |= 1ull << owner[i];
@@ -108,6 +109,28 @@ hand_off(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, 
 	return kept;
 }
 
+/*
+ * i20 hook: whether some packet of the burst may belong to another worker.
+ * In handoff mode any of them; with RSS only IP first fragments, so the
+ * burst takes the handoff path (parse kept in the private area) only when
+ * a frame looks like a fragment, and the common burst runs as before.
+ */
+static bool
+may_move(const struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t i;
+
+	if (w->owner == NULL || w->owner->mode == MPN_OWNER_SELF)
+		return false;
+	if (w->owner->mode == MPN_OWNER_HANDOFF)
+		return true;
+	for (i = 0; i < n; i++)
+		if (mpn_owner_may_be_fragment(rte_pktmbuf_mtod(pkts[i], const uint8_t *),
+				rte_pktmbuf_data_len(pkts[i])))
+			return true;
+	return false;
+}
+
 /* Receive one burst on @p q, keep or hand off, then process what is ours. @return received. */
 static uint16_t
 worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
@@ -122,7 +145,8 @@ worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct 
 		return 0;
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	if (w->handoff) {
+	/* i20 hook: through hand_off() whenever a packet may belong elsewhere. */
+	if (may_move(w, pkts, n)) {
 		n = hand_off(w, q, pkts, n);
 		if (n == 0)
 			return rx;
@@ -189,7 +213,7 @@ mpn_worker_main(void *arg)
 
 		for (i = 0; i < w->n_rxq; i++)
 			got += worker_poll(w, policy, &w->rxq[i], now);
-		if (w->handoff)
+		if (w->inbox != NULL)   /* i20 hook: rings in both placements */
 			got += drain_inbox(w, policy, now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
 		/* Sweep by time, bounded; report RCU quiescence for the token table. */

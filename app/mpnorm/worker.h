@@ -27,6 +27,7 @@ struct mpn_rxq {
 };
 
 struct rte_ring;
+struct mpn_owner_map;
 
 struct mpn_worker {
 	unsigned int index;  /**< 0..workers-1 */
@@ -36,6 +37,13 @@ struct mpn_worker {
 	 * hash names; others reach it through its inbox ring.
 	 */
 	bool handoff;
+	/*
+	 * i20 hook: who owns a packet (owner.h). In handoff mode every
+	 * packet goes to its owner; with RSS, IP first fragments do too, so
+	 * the rings exist in both modes (inbox NULL: nothing is ever handed
+	 * to this worker).
+	 */
+	const struct mpn_owner_map *owner;
 	struct rte_ring *inbox;
 	struct rte_ring **inboxes;     /**< every worker's inbox, by index */
 	/** This worker's rxq for each DPDK port id, for packets from an inbox. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -726,6 +727,25 @@ mpn_render_cell_u64(struct mpn_render *r, uint64_t v)
 		return;
 	}
 	mpn_json_u64(&r->j, r->json_cols[r->cell], v);
+	r->cell++;
+}
+
+void
+mpn_render_cell_f64(struct mpn_render *r, double v)
+{
+	char buf[32];
+
+	if (!render_cell_ok(r))
+		return;
+	if (r->fmt == MPN_RENDER_TEXT) {
+		if (isfinite(v))
+			snprintf(buf, sizeof(buf), "%.1f", v);
+		else
+			snprintf(buf, sizeof(buf), "-");
+		text_cell(r, buf, true, false);
+		return;
+	}
+	mpn_json_f64(&r->j, r->json_cols[r->cell], v);
 	r->cell++;
 }
 

@@ -162,6 +162,13 @@ mpn_render_cell_fmt(struct mpn_render *r, const char *fmt, ...)
 void
 mpn_render_cell_u64(struct mpn_render *r, uint64_t v);
 
+/**
+ * A number cell with one decimal (a share in percent, say); NaN is "-" in
+ * text and null in JSON: a share of nothing.
+ */
+void
+mpn_render_cell_f64(struct mpn_render *r, double v);
+
 /** A signed number cell. */
 void
 mpn_render_cell_i64(struct mpn_render *r, int64_t v);

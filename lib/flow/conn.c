@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,43 @@
 
 #include "conn.h"
 #include "mptcp_crypto.h"
+
+/*
+ * ThreadSanitizer sees only instrumented code and C11 atomics. The
+ * table's records are handed between threads by DPDK pieces it cannot
+ * see into: rte_hash (a shared library, not instrumented: insert
+ * publishes a record, lookup acquires it), rte_ring (its x86 code orders
+ * with compiler barriers, not atomics: the pool's enqueue releases a
+ * record, dequeue acquires it), rte_spinlock (x86 inline assembly), and
+ * rte_rcu_qsbr, whose readers publish their state with relaxed stores and
+ * fences (TSan does not model fences: a reader's quiescent report or
+ * going offline releases what it read before, a passed grace-period check
+ * acquires it). These annotations state those edges, so a TSan build
+ * (build-tsan, scripts/test.sh) checks our own accesses around them.
+ * They compile to nothing otherwise.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define TSAN_RELEASE(p) __tsan_release((void *)(p))
+#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#else
+#define TSAN_RELEASE(p) do { } while (0)
+#define TSAN_ACQUIRE(p) do { } while (0)
+#endif
+
+static inline void
+lock_take(rte_spinlock_t *l)
+{
+	rte_spinlock_lock(l);
+	TSAN_ACQUIRE(l);
+}
+
+static inline void
+lock_drop(rte_spinlock_t *l)
+{
+	TSAN_RELEASE(l);
+	rte_spinlock_unlock(l);
+}
 
 /* Address slot states (mpn_conn_addr.used). */
 #define SLOT_FREE 0
@@ -36,39 +74,31 @@ struct mpn_conn_table {
 	uint32_t live;                 /* atomic */
 	/*
 	 * Publication (lookup then add) and the last release (delete) of a
-	 * connection. Taken once per connection, never per packet.
+	 * connection, and the defer queue. Taken once per connection, never
+	 * per packet.
 	 */
 	rte_spinlock_t create_lock;
+	/*
+	 * Records on their way back to the pool, oldest first: unpublished
+	 * connections (with the hash positions of their deleted tokens) and
+	 * records a failed publication took. Each waits for a grace period:
+	 * the RCU token taken when it was queued (conn.h, "RCU and pool
+	 * policy"). A record is queued at most once, so n entries suffice.
+	 */
+	struct deferred {
+		uint64_t token;
+		struct mpn_conn *c;
+		int32_t pos[2];           /* hash key positions to free, or -1 */
+	} *defer;
+	uint32_t defer_head, defer_n;  /* under create_lock */
 	mpn_conn_history_fn history;
 	void *history_arg;
 };
-
-/*
- * Called by the hash's RCU defer queue once no reader can still hold a
- * pointer obtained through the deleted token. A record has one hash entry
- * per token, so it goes back to the pool with the last one, its keys
- * cleared first (RFC 7430 §3: a key left in memory is a key in the next
- * core dump).
- */
-static void
-conn_free_key_data(void *p, void *key_data)
-{
-	struct mpn_conn_table *ct = p;
-	struct mpn_conn *c = key_data;
-
-	if (__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return;
-	explicit_bzero(&c->key_a, sizeof(c->key_a));
-	explicit_bzero(&c->key_b, sizeof(c->key_b));
-	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
-	rte_ring_enqueue(ct->free, c);
-}
 
 struct mpn_conn_table *
 mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads, int socket)
 {
 	struct rte_hash_parameters hp;
-	struct rte_hash_rcu_config rcfg;
 	struct mpn_conn_table *ct;
 	char nm[RTE_HASH_NAMESIZE];
 	size_t sz;
@@ -124,16 +154,18 @@ mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads
 	if (ct->h == NULL)
 		goto fail;
 
-	memset(&rcfg, 0, sizeof(rcfg));
-	rcfg.v = ct->v;
-	rcfg.mode = RTE_HASH_QSBR_MODE_DQ;
-	rcfg.dq_size = 0;               /* default: the hash's entries */
-	rcfg.trigger_reclaim_limit = 0; /* try to reclaim at every delete */
-	rcfg.max_reclaim_size = 0;      /* default */
-	rcfg.key_data_ptr = ct;
-	rcfg.free_key_data_func = conn_free_key_data;
-	if (rte_hash_rcu_qsbr_add(ct->h, &rcfg) != 0)
-		goto fail;
+	/*
+	 * No integrated RCU: with RW_CONCURRENCY_LF, a deleted key's slot
+	 * stays allocated until rte_hash_free_key_with_position(), which the
+	 * defer queue calls after the grace period. (22.11's integrated
+	 * defer queue reclaims only inside later deletes: once every record
+	 * waited in it, nothing was deleted any more, and the pool stayed
+	 * empty for good.)
+	 */
+	ct->defer = rte_zmalloc_socket("mpn_conn_defer", (size_t)max_conns * sizeof(*ct->defer),
+		RTE_CACHE_LINE_SIZE, socket);
+	if (ct->defer == NULL)
+		goto nomem;
 	return ct;
 
 nomem:
@@ -150,6 +182,7 @@ mpn_conn_table_free(struct mpn_conn_table *ct)
 {
 	if (ct == NULL)
 		return;
+	rte_free(ct->defer);
 	rte_hash_free(ct->h);
 	rte_ring_free(ct->free);
 	rte_free(ct->v);
@@ -174,6 +207,7 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id)
 {
 	if (ct == NULL || thread_id >= ct->max_threads)
 		return;
+	TSAN_RELEASE(ct->v);
 	rte_rcu_qsbr_thread_offline(ct->v, thread_id);
 	rte_rcu_qsbr_thread_unregister(ct->v, thread_id);
 }
@@ -181,7 +215,109 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id)
 void
 mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id)
 {
+	TSAN_RELEASE(ct->v);
 	rte_rcu_qsbr_quiescent(ct->v, thread_id);
+}
+
+void
+mpn_conn_table_online(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct != NULL && thread_id < ct->max_threads) {
+		rte_rcu_qsbr_thread_online(ct->v, thread_id);
+		TSAN_ACQUIRE(ct->v);
+	}
+}
+
+void
+mpn_conn_table_offline(struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct != NULL && thread_id < ct->max_threads) {
+		TSAN_RELEASE(ct->v);
+		rte_rcu_qsbr_thread_offline(ct->v, thread_id);
+	}
+}
+
+int
+mpn_conn_table_reader_online(const struct mpn_conn_table *ct, unsigned int thread_id)
+{
+	if (ct == NULL || thread_id >= ct->max_threads)
+		return -EINVAL;
+	/*
+	 * rte_rcu_qsbr.h keeps an offline reader's counter at
+	 * __RTE_QSBR_CNT_THR_OFFLINE (0); an online one holds a token.
+	 */
+	return __atomic_load_n(&ct->v->qsbr_cnt[thread_id].cnt, __ATOMIC_ACQUIRE) !=
+		__RTE_QSBR_CNT_THR_OFFLINE;
+}
+
+/*
+ * Return to the pool every queued record whose grace period is over,
+ * oldest first (once one is still waiting, so are the later ones), its
+ * keys cleared first (RFC 7430 §3: a key left in memory is a key in the
+ * next core dump). Create lock held.
+ */
+static unsigned int
+reclaim_locked(struct mpn_conn_table *ct)
+{
+	unsigned int freed = 0, k;
+
+	while (ct->defer_n > 0) {
+		struct deferred *d = &ct->defer[ct->defer_head];
+
+		if (rte_rcu_qsbr_check(ct->v, d->token, false) != 1)
+			break;
+		TSAN_ACQUIRE(ct->v);
+		/* No reader can reach the tokens' slots or the record any more. */
+		for (k = 0; k < 2; k++)
+			if (d->pos[k] >= 0)
+				rte_hash_free_key_with_position(ct->h, d->pos[k]);
+		explicit_bzero(&d->c->key_a, sizeof(d->c->key_a));
+		explicit_bzero(&d->c->key_b, sizeof(d->c->key_b));
+		TSAN_RELEASE(d->c);
+		rte_ring_enqueue(ct->free, d->c);
+		ct->defer_head = (ct->defer_head + 1) % ct->n;
+		ct->defer_n--;
+		freed++;
+	}
+	return freed;
+}
+
+/* Queue @p c until every reader online now has reported quiescence (create lock held). */
+static void
+defer_locked(struct mpn_conn_table *ct, struct mpn_conn *c, int32_t pos_a, int32_t pos_b)
+{
+	struct deferred *d = &ct->defer[(ct->defer_head + ct->defer_n) % ct->n];
+
+	/* At most n records exist, so the queue of n never overflows. */
+	TSAN_RELEASE(ct->v);
+	d->token = rte_rcu_qsbr_start(ct->v);
+	d->c = c;
+	d->pos[0] = pos_a;
+	d->pos[1] = pos_b;
+	ct->defer_n++;
+}
+
+unsigned int
+mpn_conn_table_reclaim(struct mpn_conn_table *ct)
+{
+	unsigned int freed;
+
+	if (ct == NULL)
+		return 0;
+	lock_take(&ct->create_lock);
+	freed = reclaim_locked(ct);
+	lock_drop(&ct->create_lock);
+	return freed;
+}
+
+uint32_t
+mpn_conn_table_deferred(const struct mpn_conn_table *ct)
+{
+	uint32_t busy = ct->n - rte_ring_count(ct->free);
+	uint32_t live = __atomic_load_n(&ct->live, __ATOMIC_RELAXED);
+
+	/* Neither free nor live: waiting for a grace period. */
+	return busy > live ? busy - live : 0;
 }
 
 struct rte_rcu_qsbr *
@@ -197,6 +333,7 @@ mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token)
 
 	if (rte_hash_lookup_data(ct->h, &token, &data) < 0)
 		return NULL;
+	TSAN_ACQUIRE(data);
 	return data;
 }
 
@@ -362,7 +499,7 @@ conn_attach(struct mpn_conn *c, const struct mpn_conn_init *in, int *slot, uint1
 		*err = -ENOSPC;
 		return NULL;
 	}
-	rte_spinlock_lock(&c->lock);
+	lock_take(&c->lock);
 	i = slot_find_tuple(c, in->family, in->src, in->dst, in->sport, in->dport);
 	if (i >= 0) {
 		c->sf[i].refs++;
@@ -377,7 +514,7 @@ conn_attach(struct mpn_conn *c, const struct mpn_conn_init *in, int *slot, uint1
 	}
 	if (i >= 0)
 		*gen = c->sf[i].gen;
-	rte_spinlock_unlock(&c->lock);
+	lock_drop(&c->lock);
 	if (i < 0) {
 		__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
 		*err = -ENOSPC;
@@ -409,7 +546,9 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 		*err = -EIO;
 		return NULL;
 	}
-	rte_spinlock_lock(&ct->create_lock);
+	lock_take(&ct->create_lock);
+	/* Whatever finished its grace period, so the pool is as full as it can be. */
+	reclaim_locked(ct);
 	old_b = mpn_conn_lookup(ct, tok_b);
 	old_a = tok_a != tok_b ? mpn_conn_lookup(ct, tok_a) : NULL;
 	/* The same handshake, seen at another observation point. */
@@ -417,7 +556,7 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	if (c != NULL && c->key_a == in->key_a && c->key_b == in->key_b &&
 			c->version == in->version) {
 		c = conn_attach(c, in, slot, gen, err);
-		rte_spinlock_unlock(&ct->create_lock);
+		lock_drop(&ct->create_lock);
 		return c;
 	}
 	/*
@@ -428,18 +567,26 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	want_b = old_b == NULL;
 	want_a = tok_a != tok_b && old_a == NULL;
 	if (!want_a && !want_b) {
-		rte_spinlock_unlock(&ct->create_lock);
+		lock_drop(&ct->create_lock);
 		*err = -EEXIST;
 		return NULL;
 	}
 	if (rte_ring_dequeue(ct->free, &obj) != 0) {
-		rte_spinlock_unlock(&ct->create_lock);
+		lock_drop(&ct->create_lock);
 		*err = -ENOSPC;
 		return NULL;
 	}
 	c = obj;
-	/* Nobody can see the record: it came back from the pool after a grace period. */
-	memset(c, 0, sizeof(*c));
+	TSAN_ACQUIRE(c);
+	/*
+	 * Nobody can hold the record: it came back from the pool after a
+	 * grace period. Only `live` may be read right now, by a scan of the
+	 * pool (mpn_conn_table_foreach()); it is 0 and stays 0 until the
+	 * record is published, so it is left out of the clearing.
+	 */
+	memset(c, 0, offsetof(struct mpn_conn, live));
+	memset((char *)c + offsetof(struct mpn_conn, live) + sizeof(c->live), 0,
+		sizeof(*c) - offsetof(struct mpn_conn, live) - sizeof(c->live));
 	rte_spinlock_init(&c->lock);
 	c->serial = __atomic_fetch_add(&ct->serial, 1, __ATOMIC_RELAXED);
 	c->created = in->now;
@@ -459,39 +606,40 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 		in->join ? MPN_ROLE_JOIN : MPN_ROLE_INITIAL, in->join ? in->join_init_is_a : true,
 		in->family, in->src, in->dst, in->sport, in->dport, in->tcp_state,
 		in->join ? MPN_JOIN_SYNACK_OK : MPN_JOIN_NONE, in->now);
-	c->free_refs = (uint32_t)want_a + (uint32_t)want_b;
-	c->live = 1;
 
 	/* Publication: the record is complete before the first insert (release). */
+	TSAN_RELEASE(c);
 	if (want_b) {
 		rc = rte_hash_add_key_data(ct->h, &tok_b, c);
-		if (rc < 0) {
+		if (rc < 0)
 			want_b = false;
-			c->free_refs--;
-		}
 	}
 	if (want_a) {
 		rc = rte_hash_add_key_data(ct->h, &tok_a, c);
-		if (rc < 0) {
+		if (rc < 0)
 			want_a = false;
-			c->free_refs--;
-		}
 	}
 	c->token_a_in = want_a;
 	c->token_b_in = want_b;
 	c->n_tokens = (uint8_t)(want_a + want_b);
 	if (!want_a && !want_b) {
-		/* Never visible to anyone: straight back to the pool. */
+		/*
+		 * Never published, but a scan of the pool may be reading it
+		 * (its `live`, which stays 0): back to the pool only after a
+		 * grace period, like every record. No reader can have the
+		 * keys: cleared now.
+		 */
 		explicit_bzero(&c->key_a, sizeof(c->key_a));
 		explicit_bzero(&c->key_b, sizeof(c->key_b));
-		c->live = 0;
-		rte_ring_enqueue(ct->free, c);
-		rte_spinlock_unlock(&ct->create_lock);
+		defer_locked(ct, c, -1, -1);
+		lock_drop(&ct->create_lock);
 		*err = -ENOSPC;
 		return NULL;
 	}
+	/* Listed by scans from now on: the record is complete and published. */
+	__atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&ct->live, 1, __ATOMIC_RELAXED);
-	rte_spinlock_unlock(&ct->create_lock);
+	lock_drop(&ct->create_lock);
 	*slot = 0;
 	*gen = c->sf[0].gen;
 	*err = 0;
@@ -532,12 +680,12 @@ mpn_conn_join_claim(struct mpn_conn *c, const struct mpn_conn_limits *lim, bool 
 	limits_clamp(lim, &max_active, &max_pending);
 	if (!ref_get(c))
 		return -ENOENT;
-	rte_spinlock_lock(&c->lock);
+	lock_take(&c->lock);
 	i = slot_find_tuple(c, family, src, dst, sport, dport);
 	if (i >= 0) {
 		c->sf[i].refs++;
 		*gen = c->sf[i].gen;
-		rte_spinlock_unlock(&c->lock);
+		lock_drop(&c->lock);
 		return i;
 	}
 	slot_count(c, &n_active, &n_pending, &oldest);
@@ -563,10 +711,10 @@ mpn_conn_join_claim(struct mpn_conn *c, const struct mpn_conn_limits *lim, bool 
 		init_is_a, family, src, dst, sport, dport, MPN_TCP_SYN_SENT,
 		pending ? MPN_JOIN_SYN : MPN_JOIN_UNVERIFIED, now);
 	*gen = c->sf[i].gen;
-	rte_spinlock_unlock(&c->lock);
+	lock_drop(&c->lock);
 	return i;
 refuse:
-	rte_spinlock_unlock(&c->lock);
+	lock_drop(&c->lock);
 	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
 	return rc;
 }
@@ -583,7 +731,7 @@ mpn_conn_join_promote(struct mpn_conn *c, int slot, uint16_t gen,
 		return -ESTALE;
 	limits_clamp(lim, &max_active, &max_pending);
 	s = &c->sf[slot];
-	rte_spinlock_lock(&c->lock);
+	lock_take(&c->lock);
 	if (s->gen != gen || s->used == MPN_SLOT_FREE) {
 		rc = -ESTALE;
 	} else if (s->used == MPN_SLOT_PENDING) {
@@ -596,7 +744,7 @@ mpn_conn_join_promote(struct mpn_conn *c, int slot, uint16_t gen,
 			slot_end(s);
 		}
 	}
-	rte_spinlock_unlock(&c->lock);
+	lock_drop(&c->lock);
 	return rc;
 }
 
@@ -646,6 +794,7 @@ mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot
 	uint16_t gen)
 {
 	unsigned int tries;
+	int32_t pos_a, pos_b;
 	uint32_t n;
 
 	if (c == NULL)
@@ -653,10 +802,10 @@ mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot
 	if (slot >= 0 && slot < MPN_CONN_MAX_SUBFLOWS) {
 		struct mpn_conn_subflow *s = &c->sf[slot];
 
-		rte_spinlock_lock(&c->lock);
+		lock_take(&c->lock);
 		if (s->gen == gen && s->used != MPN_SLOT_FREE && --s->refs == 0)
 			slot_free(ct, c, s);
-		rte_spinlock_unlock(&c->lock);
+		lock_drop(&c->lock);
 	}
 	/* Not the last reference: no lock needed. */
 	for (tries = 0; tries < CAS_TRIES; tries++) {
@@ -671,23 +820,28 @@ mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot
 	 * Possibly the last: under the create lock, so that no observation
 	 * attaches to a record that is being unpublished.
 	 */
-	rte_spinlock_lock(&ct->create_lock);
+	lock_take(&ct->create_lock);
 	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0) {
-		rte_spinlock_unlock(&ct->create_lock);
+		lock_drop(&ct->create_lock);
 		return false;
 	}
 	if (ct->history != NULL)
 		ct->history(ct->history_arg, c, NULL);
 	/*
-	 * Unpublish. Readers that looked the record up before this point keep
-	 * using it safely until their next quiescent report; the defer queue
-	 * returns it to the pool after that.
+	 * Unlisted first: a scan of the pool that goes online from here on
+	 * skips the record, and one already online holds the grace period
+	 * the defer queue waits for, so no scan ever reads a record while a
+	 * publication rewrites it. Then unpublish: readers that looked the
+	 * record up before this point keep using it safely until their next
+	 * quiescent report; the defer queue returns it, and the tokens' hash
+	 * slots, to the pool after that.
 	 */
-	if (c->token_b_in)
-		rte_hash_del_key(ct->h, &c->token_b);
-	if (c->token_a_in)
-		rte_hash_del_key(ct->h, &c->token_a);
-	rte_spinlock_unlock(&ct->create_lock);
+	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
+	pos_b = c->token_b_in ? rte_hash_del_key(ct->h, &c->token_b) : -1;
+	pos_a = c->token_a_in ? rte_hash_del_key(ct->h, &c->token_a) : -1;
+	reclaim_locked(ct);
+	defer_locked(ct, c, pos_a < 0 ? -1 : pos_a, pos_b < 0 ? -1 : pos_b);
+	lock_drop(&ct->create_lock);
 	__atomic_sub_fetch(&ct->live, 1, __ATOMIC_RELAXED);
 	return true;
 }

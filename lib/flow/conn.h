@@ -15,9 +15,10 @@
  *    lookups) and MULTI_WRITER_ADD, keyed by the 32-bit token; both
  *    tokens of a connection map to the same record;
  *  - records come from a fixed pool (an rte_ring of free records);
- *  - deleted entries are reclaimed with RCU QSBR: the hash's integrated
- *    defer queue (rte_hash_rcu_qsbr_add()) hands each deleted record back
- *    only after every reader has reported quiescence.
+ *  - deleted entries are reclaimed with RCU QSBR: the table's defer queue
+ *    hands each unpublished record (and its tokens' hash slots) back only
+ *    after every reader has reported quiescence. See "RCU and pool
+ *    policy" below.
  *
  * Concurrency rules (who writes what):
  *  - The identity of a record (keys, tokens, version, flags, decision) is
@@ -42,6 +43,43 @@
  * the record returns to the pool after an RCU grace period, so a worker
  * that found it through a lookup keeps a valid pointer until its next
  * quiescent report.
+ *
+ * RCU and pool policy
+ * -------------------
+ * Readers (RCU QSBR threads of the table, ids 0..max_threads-1):
+ *  - each worker, id = its index. It is registered and online from its
+ *    tracker's creation (mpn_tracker_create() calls
+ *    mpn_conn_table_register()) until the tracker is freed after the
+ *    worker stopped; it reports quiescence once per loop
+ *    (mpn_tracker_housekeeping()), between bursts, holding no record
+ *    pointer except through its observations' references. A worker never
+ *    blocks, so it never needs to go offline while it runs.
+ *  - the control thread (the main lcore), id = n_workers. It is
+ *    registered at start-up and taken offline at once
+ *    (mpn_conn_table_offline()); it goes online only while a command
+ *    reads records (`show connections`, `show subflows`:
+ *    mpn_conn_table_foreach()) and offline again right after. It never
+ *    reports quiescence while offline (that would put it back online),
+ *    so blocking in poll() for the next command never holds up a grace
+ *    period. `show rcu` shows each reader's state.
+ *  - DPDK's telemetry thread reads no record, and is no reader.
+ * Reclaim: when a connection's last reference is released, the record is
+ * unlisted (`live` = 0), its tokens are deleted from the hash, and the
+ * record, with the tokens' hash slots, joins the table's defer queue,
+ * stamped with an RCU token. A record taken by a publication that then
+ * failed to insert either token joins the same queue. Records whose
+ * grace period is over (every reader online at the stamp has since
+ * reported quiescence or gone offline) return to the pool, keys cleared,
+ * at every publication, every last release, and every turn of the main
+ * lcore's control loop (mpn_conn_table_reclaim(), at most 100 ms apart),
+ * so the pool refills even when no connection comes or goes. No record is
+ * ever put back in the pool without a grace period.
+ * A full pool: mpn_conn_publish() returns -ENOSPC (counted as
+ * conn_pool_full). The connection is not tracked as MPTCP: its initial
+ * subflow is still tracked as a TCP subflow, and its joins find no
+ * token, so the join policy treats them as unknown (with the shipped
+ * `join = verify`, they are dropped). Records in the defer queue are
+ * neither free nor live; `show rcu` counts them.
  */
 
 #include <stdbool.h>
@@ -142,9 +180,8 @@ struct mpn_conn {
 
 	/* Atomics, or under @p lock. */
 	rte_spinlock_t lock;    /**< slot changes (once per subflow, never per packet) */
-	uint32_t live;          /**< 1 from publication until freed */
+	uint32_t live;          /**< 1 from publication until the last release: listed by scans */
 	uint32_t refs;          /**< observations pointing here; 0 = dying */
-	uint32_t free_refs;     /**< hash entries not yet reclaimed */
 	uint32_t closed;        /**< enum mpn_conn_close */
 	uint64_t sf_serial;     /**< next subflow slot serial */
 	uint64_t pkts, bytes, drops; /**< of released subflows: see mpn_conn_totals() */
@@ -231,6 +268,43 @@ mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id);
 void
 mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id);
 
+/**
+ * Take a registered reader online (before it reads records) or offline
+ * (before it blocks, or when it is done reading). An offline reader is
+ * ignored by grace periods; it must not keep any record pointer.
+ */
+void
+mpn_conn_table_online(struct mpn_conn_table *ct, unsigned int thread_id);
+
+/** See mpn_conn_table_online(). */
+void
+mpn_conn_table_offline(struct mpn_conn_table *ct, unsigned int thread_id);
+
+/**
+ * Whether reader @p thread_id is online now (for `show rcu` and tests).
+ * @return 1 online, 0 offline or unregistered, -EINVAL for a bad id
+ */
+int
+mpn_conn_table_reader_online(const struct mpn_conn_table *ct, unsigned int thread_id);
+
+/**
+ * Return to the pool the queued records whose grace period is over.
+ * Publications and last releases do it too; the control thread calls it
+ * once per loop so that the pool refills while no connection comes or
+ * goes. Callable from any thread.
+ * @return the number of records returned
+ */
+unsigned int
+mpn_conn_table_reclaim(struct mpn_conn_table *ct);
+
+/**
+ * Records neither free nor live: waiting in the defer queue for a grace
+ * period. A reader that stays online without reporting quiescence makes
+ * this grow.
+ */
+uint32_t
+mpn_conn_table_deferred(const struct mpn_conn_table *ct);
+
 /** The RCU variable, for callers that also protect other structures with it. */
 struct rte_rcu_qsbr *
 mpn_conn_table_rcu(struct mpn_conn_table *ct);
@@ -249,7 +323,9 @@ mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token);
  * published (the same handshake seen at another observation point), the
  * observation attaches to it instead: it shares the slot of the same
  * 4-tuple, or takes a new one. Tokens and IDSNs are derived here
- * (SHA-1/SHA-256: once per connection).
+ * (SHA-1/SHA-256: once per connection). Lookup and insert are one step
+ * under the create lock; a publication that fails after taking a record
+ * returns it to the pool only after a grace period.
  *
  * @param slot  out: the slot taken
  * @param gen   out: its generation
@@ -366,8 +442,11 @@ mpn_conn_table_pool_free(const struct mpn_conn_table *ct);
 
 /**
  * Call @p cb for every live connection in creation order. The caller must
- * be a registered, online RCU reader, or the workers must be stopped
- * (offline mode, at exit). Uses a scratch array allocated at creation.
+ * be a registered, online RCU reader (the control thread goes online for
+ * the call, see "RCU and pool policy"), or the workers must be stopped
+ * (offline mode, at exit). Uses a scratch array allocated at creation:
+ * one caller at a time. A connection is listed from its publication to
+ * its last release.
  *
  * @return the number of connections visited
  */

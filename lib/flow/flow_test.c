@@ -548,7 +548,7 @@ test_conn_pool_and_order(void **state)
 /* A reader thread looks up tokens while the main thread creates and deletes. */
 struct reader_arg {
 	struct mpn_conn_table *ct;
-	volatile int stop;
+	int stop;                  /* atomic */
 	uint64_t found, bad;
 };
 
@@ -559,7 +559,7 @@ reader(void *p)
 	uint32_t i = 0;
 
 	mpn_conn_table_register(r->ct, 1);
-	while (!r->stop) {
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		struct mpn_conn *c;
 		uint32_t tok;
 
@@ -601,7 +601,7 @@ test_conn_concurrent_reader(void **state)
 				mpn_conn_subflow_release(r.ct, c[i], 0, c[i]->sf[0].gen);
 		mpn_conn_table_quiescent(r.ct, 0);
 	}
-	r.stop = 1;
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	assert_int_equal(r.bad, 0);
 	mpn_conn_table_unregister(r.ct, 0);

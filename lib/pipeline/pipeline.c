@@ -164,7 +164,7 @@ priv_fits(const struct rte_mbuf *m)
 
 void
 mpn_pipeline_parse_for_handoff(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
-	struct rte_mbuf **pkts, uint16_t n, unsigned int n_workers, uint8_t *owner)
+	struct rte_mbuf **pkts, uint16_t n, const struct mpn_owner_map *om, uint8_t *owner)
 {
 	struct mpn_pkt_ctx c;
 	unsigned int i;
@@ -182,10 +182,11 @@ mpn_pipeline_parse_for_handoff(struct mpn_pipeline *pl, const struct mpn_burst_o
 		/*
 		 * Only TCP has state: everything else is judged by whichever
 		 * worker received it. A first fragment is TCP (it carries the
-		 * header), so it goes to its 5-tuple's owner.
+		 * header), so it goes to its 5-tuple's owner, with RSS too
+		 * (i20: owner.c decides, for both placements).
 		 */
-		if (c.tcp)
-			owner[i] = (uint8_t)mpn_owner_of(c.hash, n_workers);
+		owner[i] = (uint8_t)mpn_owner_decide(om, c.tcp, c.hash, c.frame, &c.res.pkt,
+			pl->worker);
 		h = rte_mbuf_to_priv(m);
 		h->magic = MPN_HANDOFF_MAGIC;
 		h->hash = c.hash;

@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "ctx.h"
+#include "owner.h"
 #include "normalize.h"
 #include "policy.h"
 #include "stats.h"
@@ -124,14 +125,15 @@ mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy
 	uint8_t *verdicts, uint64_t now);
 
 /**
- * Handoff mode, first half: parse @p n mbufs (stage parse), and store each
+ * Handoff, first half: parse @p n mbufs (stage parse), and store each
  * one's parse in its private area (ctx.h, struct mpn_handoff_hdr), so the
  * worker that owns it parses nothing. @p owner gets each packet's owner
- * worker among @p n_workers, from the hash the parse computed.
+ * worker under the placement @p om (mpn_owner_decide(): every tracked
+ * packet in handoff mode, IP first fragments with RSS).
  */
 void
 mpn_pipeline_parse_for_handoff(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
-	struct rte_mbuf **pkts, uint16_t n, unsigned int n_workers, uint8_t *owner);
+	struct rte_mbuf **pkts, uint16_t n, const struct mpn_owner_map *om, uint8_t *owner);
 
 /**
  * Handoff mode, second half: run the pipeline from the lookup on mbufs

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <inttypes.h>
+#include <math.h>
 
 #include "json.h"
 
@@ -125,6 +126,16 @@ mpn_json_i64(struct mpn_json *j, const char *key, int64_t v)
 {
 	json_member(j, key);
 	fprintf(j->f, "%" PRId64, v);
+}
+
+void
+mpn_json_f64(struct mpn_json *j, const char *key, double v)
+{
+	json_member(j, key);
+	if (isfinite(v))
+		fprintf(j->f, "%.1f", v);
+	else
+		fputs("null", j->f);
 }
 
 void

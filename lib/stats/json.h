@@ -35,6 +35,8 @@ void mpn_json_array_end(struct mpn_json *j);
 void mpn_json_u64(struct mpn_json *j, const char *key, uint64_t v);
 void mpn_json_i64(struct mpn_json *j, const char *key, int64_t v);
 void mpn_json_bool(struct mpn_json *j, const char *key, bool v);
+/** A number with one decimal ("12.5"); NaN and infinities write null. */
+void mpn_json_f64(struct mpn_json *j, const char *key, double v);
 /** A string value, escaped; NULL writes null. */
 void mpn_json_str(struct mpn_json *j, const char *key, const char *v);
 /** Finish the document with a newline. */

@@ -6,12 +6,25 @@
  * @file
  * Per-worker counters.
  *
- * Each worker owns one struct mpn_worker_stats and is its only writer, so the
- * fast path increments plain integers with no atomics and no shared cache
- * lines. The control lcore reads them (a torn read of an aligned 64-bit
- * counter cannot happen on the 64-bit targets DPDK supports) and sums them.
+ * Each worker owns one struct mpn_worker_stats and is its only writer, so
+ * the fast path needs no locked instruction and no shared cache line. Other
+ * threads read the counters while the worker writes them: the main lcore
+ * (CLI, `clear counters`) and DPDK's telemetry thread. In C11 that is a
+ * data race unless both sides use atomics, and in practice a compiler may
+ * keep a plain counter in a register, or read it once for a loop. So:
+ *  - the writer adds with mpn_stats_add() / mpn_stats_inc(): a relaxed
+ *    load and a relaxed store, no lock prefix (one writer, so no
+ *    read-modify-write race), the same instructions as `c += n` on x86-64
+ *    and arm64;
+ *  - every reader on another thread loads with mpn_stats_read(), or copies
+ *    a whole struct with mpn_stats_copy().
+ * Relaxed is enough: a counter is read on its own, never to find data the
+ * writer published. A reader sees each counter's latest value or an
+ * older one, never a torn one; counters of one struct may come from
+ * slightly different moments.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "reason.h"
@@ -52,17 +65,51 @@ struct mpn_worker_stats {
 	struct mpn_port_counters port[MPN_MAX_PORTS];
 } __attribute__((aligned(64)));
 
+/** Writer side: add @p n to a counter this thread alone writes. */
+static inline void
+mpn_stats_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+/** Writer side: add one. */
+static inline void
+mpn_stats_inc(uint64_t *c)
+{
+	mpn_stats_add(c, 1);
+}
+
+/** Reader side: a counter another thread writes. */
+static inline uint64_t
+mpn_stats_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/**
+ * Copy @p n 64-bit counters, reading each with mpn_stats_read() and
+ * storing each with a relaxed atomic store, so @p dst may itself be read
+ * by other threads (the `clear counters` baseline is).
+ */
+void
+mpn_stats_copy_u64(uint64_t *dst, const uint64_t *src, size_t n);
+
+/** mpn_stats_copy_u64() over a whole struct mpn_worker_stats. */
+void
+mpn_stats_copy(struct mpn_worker_stats *dst, const struct mpn_worker_stats *src);
+
 /** Count one dropped packet. */
 static inline void
 mpn_stats_drop(struct mpn_worker_stats *s, enum mpn_reason r)
 {
-	s->dropped++;
-	s->drops[r]++;
+	mpn_stats_inc(&s->dropped);
+	mpn_stats_inc(&s->drops[r]);
 }
 
 /**
  * Add @p n workers' counters into @p total (which is zeroed first).
- * Used by the control lcore, the offline summary and the exit report.
+ * Used by the control lcore, the offline summary and the exit report;
+ * reads with mpn_stats_read(), so the workers may be running.
  */
 void
 mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,

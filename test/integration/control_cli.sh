@@ -37,7 +37,7 @@ sleep 1   # let the worker drain the capture
 check "help lists every command" bash -c "[ \$('$MPNORMCTL' -s '$sock' help | grep -cE '^ *(show|clear|reload|set|trace|help)') -ge 15 ]"
 for c in "show version" "show ports" "show links" "show workers" "show stats" "show drops" \
 		"show connections" "show connections token eff317c4 limit 1" "show subflows" \
-		"show subflows token 0xeff317c4" "show tracking" \
+		"show subflows token 0xeff317c4" "show tracking" "show rcu" \
 		"show tcp-map" "show tcp-map default" "show policy" "show config" "show trace" \
 		"trace 5" "set log-level info" "clear counters" "reload"; do
 	# shellcheck disable=SC2086
@@ -56,6 +56,15 @@ check "show connections: two subflows" jq_eq "$TMP/conns.json" '.connection[0].s
 check "show connections (text): same tokens" bash -c "'$MPNORMCTL' -s '$sock' show connections | grep -q '0xb594cf97  0xeff317c4'"
 ctl -j show subflows token eff317c4 >"$TMP/subs.json"
 check "show subflows: the join is verified" jq_eq "$TMP/subs.json" '[.subflows[] | select(.role == "join") | .join] | join(",")' ok
+# RCU: after those scans, the control thread is back offline, so its wait
+# in poll() never holds a grace period (lib/flow/conn.h, "RCU and pool
+# policy"); the worker is an online reader.
+ctl -j show rcu >"$TMP/rcu.json"
+check "show rcu: the control thread is offline while it waits for commands" \
+	jq_eq "$TMP/rcu.json" '.readers[] | select(.role == "control") | .state' offline
+check "show rcu: the worker is an online reader" jq_eq "$TMP/rcu.json" '.readers[0].state' online
+check "show rcu: one live connection record, the rest free or deferred" \
+	jq -e '.live == 1 and .live + .free + .deferred == .capacity' "$TMP/rcu.json"
 rc=0; ctl show connections token zz >/dev/null 2>&1 || rc=$?
 check "show connections token zz: exit 2" [ "$rc" -eq 2 ]
 

@@ -31,15 +31,15 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 		if (sent == n || ++tries > TX_RETRIES)
 			break;
 	}
-	stats->tx += sent;
-	stats->port[cfg_port].tx += sent;
+	mpn_stats_add(&stats->tx, sent);
+	mpn_stats_add(&stats->port[cfg_port].tx, sent);
 	if (unlikely(sent < n)) {
 		uint16_t unsent = n - sent;
 
 		rte_pktmbuf_free_bulk(pkts + sent, unsent);
-		stats->dropped += unsent;
-		stats->drops[MPN_REASON_TX_FULL] += unsent;
-		stats->port[cfg_port].tx_dropped += unsent;
+		mpn_stats_add(&stats->dropped, unsent);
+		mpn_stats_add(&stats->drops[MPN_REASON_TX_FULL], unsent);
+		mpn_stats_add(&stats->port[cfg_port].tx_dropped, unsent);
 	}
 	return sent;
 }
@@ -94,13 +94,13 @@ hand_off(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, 
 			if (owner[i] == o)
 				batch[cnt++] = pkts[i];
 		sent = rte_ring_enqueue_burst(w->inboxes[o], (void **)batch, cnt, NULL);
-		w->stats->handoffs_out += sent;
+		mpn_stats_add(&w->stats->handoffs_out, sent);
 		if (sent < cnt) {
 			rte_pktmbuf_free_bulk(&batch[sent], cnt - sent);
 			/* Never reached a pipeline: count them received here. */
-			w->stats->rx += cnt - sent;
-			w->stats->dropped += cnt - sent;
-			w->stats->drops[MPN_REASON_HANDOFF_RING_FULL] += cnt - sent;
+			mpn_stats_add(&w->stats->rx, cnt - sent);
+			mpn_stats_add(&w->stats->dropped, cnt - sent);
+			mpn_stats_add(&w->stats->drops[MPN_REASON_HANDOFF_RING_FULL], cnt - sent);
 		}
 	}
 	for (i = 0; i < n; i++)
@@ -173,7 +173,7 @@ drain_inbox(struct mpn_worker *w, const struct mpn_policy *policy, uint64_t now)
 	n = rte_ring_dequeue_burst(w->inbox, (void **)pkts, w->burst, NULL);
 	if (n == 0)
 		return 0;
-	w->stats->handoffs_in += n;
+	mpn_stats_add(&w->stats->handoffs_in, n);
 	for (start = 0; start < n; start = i) {
 		uint16_t port = pkts[start]->port;
 		int q = w->rxq_of_port[port];
@@ -223,12 +223,12 @@ mpn_worker_main(void *arg)
 			mpn_app_cluster_worker_poll(w, now);
 		}
 		/* `show runtime`: the share of the loop spent on packets. */
-		w->stats->polls++;
+		mpn_stats_inc(&w->stats->polls);
 		if (got > 0) {
-			w->stats->busy_polls++;
-			w->stats->busy_cycles += rte_get_tsc_cycles() - now;
+			mpn_stats_inc(&w->stats->busy_polls);
+			mpn_stats_add(&w->stats->busy_cycles, rte_get_tsc_cycles() - now);
 		} else {
-			w->stats->idle_cycles += rte_get_tsc_cycles() - now;
+			mpn_stats_add(&w->stats->idle_cycles, rte_get_tsc_cycles() - now);
 		}
 	}
 	mpn_policy_slot_reader_offline(w->policy, w->index);

@@ -99,10 +99,10 @@ run_batch(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 static void
 count_rx(struct mpn_pipeline *pl, const struct mpn_burst_origin *from, uint16_t n)
 {
-	pl->stats->rx += n;
-	pl->stats->port[from->port].rx += n;
+	mpn_stats_add(&pl->stats->rx, n);
+	mpn_stats_add(&pl->stats->port[from->port].rx, n);
 	if (n > 0)
-		pl->stats->rx_bursts++;
+		mpn_stats_inc(&pl->stats->rx_bursts);
 }
 
 /* While a trace is armed, keep each frame's first bytes as they arrived. */

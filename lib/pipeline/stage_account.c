@@ -80,13 +80,13 @@ account_one(struct mpn_pipeline *pl, struct mpn_pkt_ctx *c, uint64_t now)
 		/* The kind-30 options by subtype, as they arrived. */
 		for (i = 0; i < res->n_mo; i++)
 			if (res->mo[i].len > 2)
-				s->mptcp_options[res->mo[i].subtype & 0xf]++;
+				mpn_stats_inc(&s->mptcp_options[res->mo[i].subtype & 0xf]);
 		if (res->rule != NULL) {
-			rc->pkts++;
+			mpn_stats_inc(&rc->pkts);
 			if (!res->forward)
-				rc->drops++;
+				mpn_stats_inc(&rc->drops);
 			else if (res->rewritten)
-				rc->rewrites++;
+				mpn_stats_inc(&rc->rewrites);
 		}
 		/* Per subflow, in the worker's own entry; folded into the connection by the sweep. */
 		if (c->sf != NULL) {
@@ -102,28 +102,28 @@ account_one(struct mpn_pipeline *pl, struct mpn_pkt_ctx *c, uint64_t now)
 				(uint8_t)res->drop_reason, res->rule_id, now);
 		}
 	} else if (res->n_acts == 0) {
-		s->non_tcp++;
+		mpn_stats_inc(&s->non_tcp);
 	}
 	if (!res->forward) {
-		s->dropped++;
-		s->drops[res->drop_reason]++;
+		mpn_stats_inc(&s->dropped);
+		mpn_stats_inc(&s->drops[res->drop_reason]);
 		return;
 	}
 	for (i = 0; i < res->n_acts; i++) {
 		const struct mpn_norm_act *a = &res->acts[i];
 
 		if (res->monitor) {
-			s->monitored[a->reason]++;
+			mpn_stats_inc(&s->monitored[a->reason]);
 			log_alert(pl, c->frame, res, a);
 		} else if (a->type == MPN_NACT_ALERT) {
-			s->alerts[a->reason]++;
+			mpn_stats_inc(&s->alerts[a->reason]);
 			log_alert(pl, c->frame, res, a);
 		} else {
-			s->rewrites[a->reason]++;
+			mpn_stats_inc(&s->rewrites[a->reason]);
 		}
 	}
 	if (res->rewritten)
-		s->rewritten++;
+		mpn_stats_inc(&s->rewritten);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <rte_prefetch.h>
 
 #include "conn.h"
+#include "stats.h"
 #include "flow.h"
 
 /* Eviction lists, in the order they are raided when the table is full. */
@@ -430,7 +431,7 @@ mpn_flow_remove(struct mpn_flow_table *t, struct mpn_subflow *sf, uint8_t why)
 	if (sf->conn != NULL) {
 		mpn_flow_fold(sf);
 		if (mpn_conn_subflow_release(t->ct, sf->conn, sf->conn_slot, sf->slot_gen))
-			t->stats->conns_freed++;
+			mpn_stats_inc(&t->stats->conns_freed);
 		sf->conn = NULL;
 		sf->conn_slot = -1;
 	}
@@ -443,7 +444,7 @@ mpn_flow_remove(struct mpn_flow_table *t, struct mpn_subflow *sf, uint8_t why)
 	sf->f = 0;
 	sf->state = MPN_TCP_NONE;
 	t->count--;
-	t->stats->subflows_removed++;
+	mpn_stats_inc(&t->stats->subflows_removed);
 }
 
 void
@@ -539,11 +540,11 @@ evict_one(struct mpn_flow_table *t)
 		return false;
 	mpn_flow_remove(t, &t->e[t->head[l]], MPN_FLOW_CLOSE_EVICTED);
 	if (l == LIST_CLOSED)
-		t->stats->evict_closed++;
+		mpn_stats_inc(&t->stats->evict_closed);
 	else if (l == LIST_UNCONFIRMED)
-		t->stats->evict_unconfirmed++;
+		mpn_stats_inc(&t->stats->evict_unconfirmed);
 	else
-		t->stats->evict_embryonic++;
+		mpn_stats_inc(&t->stats->evict_embryonic);
 	return true;
 }
 
@@ -555,12 +556,12 @@ mpn_flow_insert(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint32
 	int32_t pos;
 
 	if (t->count >= t->cap && !evict_one(t)) {
-		t->stats->table_full++;
+		mpn_stats_inc(&t->stats->table_full);
 		return NULL;
 	}
 	pos = rte_hash_add_key_with_hash(t->h, key, hash);
 	if (pos < 0) {
-		t->stats->table_full++;
+		mpn_stats_inc(&t->stats->table_full);
 		return NULL;
 	}
 	sf = &t->e[pos];
@@ -575,7 +576,7 @@ mpn_flow_insert(struct mpn_flow_table *t, const struct mpn_flow_key *key, uint32
 	sf->prev = sf->next = NIL;
 	list_add(t, sf, state_list(state, false));
 	t->count++;
-	t->stats->subflows_created++;
+	mpn_stats_inc(&t->stats->subflows_created);
 	return sf;
 }
 
@@ -616,7 +617,7 @@ mpn_flow_sweep(struct mpn_flow_table *t, uint64_t now, unsigned int budget)
 			mpn_flow_set_state(t, sf, MPN_TCP_CLOSED, false);
 		}
 		if (mpn_flow_expired(t, sf, now)) {
-			t->stats->subflows_expired++;
+			mpn_stats_inc(&t->stats->subflows_expired);
 			mpn_flow_remove(t, sf, MPN_FLOW_CLOSE_IDLE);
 			removed++;
 			continue;

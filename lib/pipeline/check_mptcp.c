@@ -122,7 +122,7 @@ mpn_check_learn_keys(struct mpn_check *x, struct mpn_subflow *sh, int *s)
 	sh->flags_a = o->u.mpc.flags;
 	if ((sh->f & MPN_SF_HAVE_KEY_B) && sh->key_b != o->u.mpc.rcvkey) {
 		/* The server resets such a connection; keep what the SYN/ACK said. */
-		x->t->stats.key_mismatch++;
+		mpn_stats_inc(&x->t->stats.key_mismatch);
 	} else {
 		sh->key_b = o->u.mpc.rcvkey;
 		sh->f |= MPN_SF_HAVE_KEY_B;
@@ -147,11 +147,11 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 	 * cost no table entry (RFC 7430 §3). The SYN carries the token of the
 	 * receiver's key (RFC 8684 §3.2).
 	 */
-	t->stats.joins_seen++;
+	mpn_stats_inc(&t->stats.joins_seen);
 	c = t->ct != NULL ? mpn_conn_lookup(t->ct, o->u.join.token) : NULL;
 	if (c != NULL && (c->decision == MPN_DECISION_FALLBACK || mpn_conn_is_closed(c))) {
 		/* RFC 8684 §3.7: no subflow for a connection refused MPTCP. */
-		t->stats.joins_refused++;
+		mpn_stats_inc(&t->stats.joins_refused);
 		__atomic_add_fetch(&c->joins_refused, 1, __ATOMIC_RELAXED);
 		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_REFUSED, off, o->len, MPN_MPTCP_MP_JOIN);
 		return false; /* monitored or not: nothing to tie it to */
@@ -177,7 +177,7 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 			return true;
 		}
 		if (rc == -ENOSPC) {
-			t->stats.joins_limit++;
+			mpn_stats_inc(&t->stats.joins_limit);
 			__atomic_add_fetch(&c->joins_limit, 1, __ATOMIC_RELAXED);
 			mpn_check_drop(x, MPN_REASON_MPTCP_SUBFLOW_LIMIT, off, o->len,
 				MPN_MPTCP_MP_JOIN);
@@ -190,7 +190,7 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 	 * or sees only some of its paths (MPTCP.md): the policy decides, the
 	 * counter is kept either way.
 	 */
-	t->stats.joins_unknown++;
+	mpn_stats_inc(&t->stats.joins_unknown);
 	/*
 	 * With a token directory (doc/cluster.md), another box may have seen
 	 * the connection's handshake: ask it, and forward the SYN meanwhile;
@@ -200,7 +200,7 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 	 */
 	if (t->have_dir && mp->join != MPN_JOIN_ALLOW) {
 		if (t->dir.fetch(t->dir.arg, o->u.join.token) == 0) {
-			t->stats.joins_fetched++;
+			mpn_stats_inc(&t->stats.joins_fetched);
 			sh->role = MPN_ROLE_JOIN;
 			sh->f |= MPN_SF_MPTCP | MPN_SF_JOIN_VERIFY;
 			sh->nonce_init = o->u.join.nonce;
@@ -242,7 +242,7 @@ join_bad(struct mpn_check *x, struct mpn_subflow *sh, int i)
 	 * A bad HMAC is dropped and changes nothing: a forged SYN/ACK or third
 	 * ACK cannot kill the real join, whose own segments still verify.
 	 */
-	x->t->stats.joins_bad_hmac++;
+	mpn_stats_inc(&x->t->stats.joins_bad_hmac);
 	if (sh->conn != NULL)
 		__atomic_add_fetch(&sh->conn->joins_bad, 1, __ATOMIC_RELAXED);
 	mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_BAD_HMAC, x->c->res.mo_off[i], x->c->res.mo[i].len,
@@ -275,7 +275,7 @@ verify_fetched(struct mpn_check *x, struct mpn_subflow *sh, int s, int i)
 		 * next SYN/ACK finds the keys. The server resends it (RFC 6298).
 		 */
 		(void)t->dir.fetch(t->dir.arg, token);
-		t->stats.joins_keys_pending++;
+		mpn_stats_inc(&t->stats.joins_keys_pending);
 		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_KEYS_PENDING, x->c->res.mo_off[i], o->len,
 			MPN_MPTCP_MP_JOIN);
 		return;
@@ -356,7 +356,7 @@ verify_join(struct mpn_check *x, struct mpn_subflow *sh, int s)
 	if (x->syn && x->ack && s == 1 && o->u.join.form == MPN_MPTCP_JOIN_SYNACK) {
 		if (sh->join_state == MPN_JOIN_SYNACK_OK && sh->nonce_resp == o->u.join.nonce &&
 				sh->verified_mac == o->u.join.trunc_hmac) {
-			t->stats.hmac_cached++;
+			mpn_stats_inc(&t->stats.hmac_cached);
 			return;
 		}
 		if (sh->join_state != MPN_JOIN_SYN && sh->join_state != MPN_JOIN_SYNACK_OK)
@@ -373,7 +373,7 @@ verify_join(struct mpn_check *x, struct mpn_subflow *sh, int s)
 	}
 	if (!x->syn && x->ack && s == 0 && o->u.join.form == MPN_MPTCP_JOIN_ACK) {
 		if (sh->join_state == MPN_JOIN_ACK_OK && sh->verified_mac == mac64(o->u.join.hmac)) {
-			t->stats.hmac_cached++;
+			mpn_stats_inc(&t->stats.hmac_cached);
 			return;
 		}
 		/* Without the SYN/ACK there is no R-B to check against. */
@@ -405,7 +405,7 @@ join_unproven(struct mpn_check *x, const struct mpn_subflow *sh)
 		return;
 	if (sh->join_state == MPN_JOIN_ACK_OK || sh->join_state == MPN_JOIN_UNVERIFIED)
 		return;
-	x->t->stats.joins_unproven++;
+	mpn_stats_inc(&x->t->stats.joins_unproven);
 	mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_UNPROVEN, 0, 0, 0xff);
 }
 
@@ -453,10 +453,10 @@ add_addr(struct mpn_check *x, struct mpn_subflow *sh, int s, unsigned int i)
 
 	if (o->u.add_addr.echo)
 		return;
-	t->stats.addaddr_seen++;
+	mpn_stats_inc(&t->stats.addaddr_seen);
 	if (ap->restricted && (!mpn_addaddr_allowed(ap, o->u.add_addr.family, o->u.add_addr.addr) ||
 			!port_allowed(ap, port))) {
-		t->stats.addaddr_denied++;
+		mpn_stats_inc(&t->stats.addaddr_denied);
 		if (sh->conn != NULL)
 			__atomic_add_fetch(&sh->conn->addaddr_denied, 1, __ATOMIC_RELAXED);
 		if (ap->action == MPN_ACTION_DROP)
@@ -478,15 +478,15 @@ add_addr(struct mpn_check *x, struct mpn_subflow *sh, int s, unsigned int i)
 				o->u.add_addr.port, o->u.add_addr.hmac)) {
 		case MPN_ADDADDR_HMAC_OK:
 			hv = MPN_ADDR_HMAC_OK;
-			t->stats.addaddr_hmac_ok++;
+			mpn_stats_inc(&t->stats.addaddr_hmac_ok);
 			break;
 		case MPN_ADDADDR_HMAC_OK_LEFTMOST:
 			hv = MPN_ADDR_HMAC_LEFTMOST;
-			t->stats.addaddr_hmac_leftmost++;
+			mpn_stats_inc(&t->stats.addaddr_hmac_leftmost);
 			break;
 		default:
 			hv = MPN_ADDR_HMAC_BAD;
-			t->stats.addaddr_hmac_bad++;
+			mpn_stats_inc(&t->stats.addaddr_hmac_bad);
 			/*
 			 * RFC 8684 §3.4.1: the receiver drops an ADD_ADDR whose
 			 * HMAC does not verify. Under `hmac enforce` it never
@@ -521,11 +521,11 @@ fastclose(struct mpn_check *x, const struct mpn_subflow *sh, int s, unsigned int
 	uint8_t side = sender_side(sh, s);
 
 	if (c == NULL || (c->key_a != key && c->key_b != key)) {
-		t->stats.fastclose_unknown++;
+		mpn_stats_inc(&t->stats.fastclose_unknown);
 		return;
 	}
 	if (key != (side == 0 ? c->key_b : c->key_a)) {
-		t->stats.fastclose_wrong_key++;
+		mpn_stats_inc(&t->stats.fastclose_wrong_key);
 		mpn_check_drop(x, MPN_REASON_MPTCP_FASTCLOSE_BAD_KEY, x->c->res.mo_off[i],
 			x->c->res.mo[i].len, MPN_MPTCP_MP_FASTCLOSE);
 		return;
@@ -558,7 +558,7 @@ mpn_check_mptcp(struct mpn_check *x, struct mpn_subflow *sh, int *s)
 				add_addr(x, sh, *s, i);
 				break;
 			case MPN_MPTCP_REMOVE_ADDR:
-				x->t->stats.rmaddr_seen++;
+				mpn_stats_inc(&x->t->stats.rmaddr_seen);
 				plan_addr(x, i, MPN_ADDR_HMAC_NONE);
 				break;
 			case MPN_MPTCP_MP_FASTCLOSE:
@@ -569,7 +569,7 @@ mpn_check_mptcp(struct mpn_check *x, struct mpn_subflow *sh, int *s)
 				 * RFC 8684 §3.6: MP_TCPRST gives the reason for the
 				 * reset of this subflow only; the RST closes it.
 				 */
-				x->t->stats.tcprst++;
+				mpn_stats_inc(&x->t->stats.tcprst);
 				break;
 			default:
 				break;
@@ -598,7 +598,7 @@ mpn_check_fallback(struct mpn_check *x, struct mpn_subflow *sh, int *s)
 			continue;
 		mpn_norm_add_act(res, MPN_NACT_CLEAR_OPTION, MPN_REASON_MPTCP_FALLBACK, off,
 			res->mo[i].len, MPN_MPTCP_KIND, res->mo[i].subtype);
-		x->t->stats.fallback_cleared++;
+		mpn_stats_inc(&x->t->stats.fallback_cleared);
 	}
 	/* Monitored: nothing is cleared, so the keys are on the wire. */
 	if (res->monitor)

@@ -59,7 +59,7 @@ mpn_check_syn_on_known(struct mpn_check *x, const struct mpn_subflow *sf)
 	 * fallback decision would then strip MPTCP from a live connection,
 	 * which Linux resets, RFC 8684 §3.7).
 	 */
-	x->t->stats.stray_syn++;
+	mpn_stats_inc(&x->t->stats.stray_syn);
 	return false;
 }
 
@@ -135,7 +135,7 @@ mpn_check_new_syn(struct mpn_check *x)
 		decision = MPN_DECISION_ALLOW;
 	if (!mpn_flow_has_room(x->t->ft)) {
 		/* The stateless part already let it through: counted as table_full. */
-		x->t->stats.table_full++;
+		mpn_stats_inc(&x->t->stats.table_full);
 		mpn_check_drop(x, MPN_REASON_TABLE_FULL, 0, 0, 0xff);
 		return;
 	}
@@ -162,7 +162,7 @@ mpn_check_midstream(struct mpn_check *x)
 	if (x->rst)
 		return;
 	if (t->p.midstream == MPN_FLOW_MIDSTREAM_DROP) {
-		t->stats.not_syn_dropped++;
+		mpn_stats_inc(&t->stats.not_syn_dropped);
 		mpn_check_drop(x, MPN_REASON_TCP_NOT_SYN, 0, 0, 0xff);
 		if (!x->c->res.forward)
 			return;
@@ -177,7 +177,7 @@ mpn_check_midstream(struct mpn_check *x)
 	 */
 	j = mpn_check_find_mo(x, MPN_MPTCP_MP_JOIN);
 	if (j >= 0 && x->m->mptcp.join == MPN_JOIN_VERIFY) {
-		t->stats.joins_unverifiable++;
+		mpn_stats_inc(&t->stats.joins_unverifiable);
 		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_UNVERIFIABLE, x->c->res.mo_off[j],
 			x->c->res.mo[j].len, MPN_MPTCP_MP_JOIN);
 		return;
@@ -188,11 +188,11 @@ mpn_check_midstream(struct mpn_check *x)
 	 * spoofed ACKs would otherwise fill the table). Counted.
 	 */
 	if (mpn_flow_under_pressure(t->ft)) {
-		t->stats.learn_refused++;
+		mpn_stats_inc(&t->stats.learn_refused);
 		return;
 	}
 	if (!mpn_flow_has_room(t->ft)) {
-		t->stats.table_full++;
+		mpn_stats_inc(&t->stats.table_full);
 		return; /* passes untracked */
 	}
 	sh = plan_create(x, x->syn ? MPN_TCP_SYN_RECV : MPN_TCP_ESTABLISHED);
@@ -259,10 +259,10 @@ rst_acceptable(struct mpn_check *x, const struct mpn_subflow *sh, int s)
 		if (seq == R->max_ack || ((S->f & MPN_DIR_SEEN) && seq == S->snd_end))
 			return true;
 		if (SEQ_GEQ(seq, R->max_ack) && SEQ_LT(seq, R->right_edge)) {
-			x->t->stats.rst_in_window++;
+			mpn_stats_inc(&x->t->stats.rst_in_window);
 			return false;
 		}
-		x->t->stats.rst_out_of_window++;
+		mpn_stats_inc(&x->t->stats.rst_out_of_window);
 		mpn_check_drop(x, MPN_REASON_TCP_RST_OUT_OF_WINDOW, 0, 0, 0xff);
 		return false;
 	}
@@ -273,7 +273,7 @@ rst_acceptable(struct mpn_check *x, const struct mpn_subflow *sh, int s)
 	if ((R->f & MPN_DIR_SEEN) && (R->f & MPN_DIR_SYN)) {
 		if (x->ack && x->p->ack == R->snd_end)
 			return true;
-		x->t->stats.rst_out_of_window++;
+		mpn_stats_inc(&x->t->stats.rst_out_of_window);
 		mpn_check_drop(x, MPN_REASON_TCP_RST_OUT_OF_WINDOW, 0, 0, 0xff);
 		return false;
 	}

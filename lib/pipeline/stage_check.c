@@ -96,7 +96,7 @@ check_tracked(struct mpn_check *x)
 	if (sh->conn != NULL && (sh->join_state == MPN_JOIN_SYN ||
 			sh->join_state == MPN_JOIN_SYNACK_OK) &&
 			!mpn_conn_slot_current(sh->conn, sh->conn_slot, sh->slot_gen)) {
-		x->t->stats.joins_evicted++;
+		mpn_stats_inc(&x->t->stats.joins_evicted);
 		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_EVICTED, 0, 0, 0xff);
 		return;
 	}
@@ -142,7 +142,7 @@ mpn_stage_check(struct mpn_tracker *t, const struct mpn_policy *policy,
 	 * table entry, so a bypassed class costs a lookup and nothing more.
 	 */
 	if (res->bypass) {
-		t->stats.bypassed++;
+		mpn_stats_inc(&t->stats.bypassed);
 		return;
 	}
 	/* Dropped by the stateless checks: it never reaches the peer, so it changes nothing. */

@@ -80,9 +80,9 @@ commit_publish(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow 
 	explicit_bzero(&in.key_b, sizeof(in.key_b));
 	if (conn == NULL) {
 		if (err == -EEXIST)
-			t->stats.token_collisions++;
+			mpn_stats_inc(&t->stats.token_collisions);
 		else
-			t->stats.conn_pool_full++;
+			mpn_stats_inc(&t->stats.conn_pool_full);
 		return;
 	}
 	sh->conn = conn;
@@ -96,9 +96,9 @@ commit_publish(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow 
 	explicit_bzero(&sh->key_b, sizeof(sh->key_b));
 	sh->f &= (uint16_t)~(MPN_SF_HAVE_KEY_A | MPN_SF_HAVE_KEY_B);
 	if (err == 1) {
-		t->stats.conns_attached++;
+		mpn_stats_inc(&t->stats.conns_attached);
 	} else {
-		t->stats.conns_created++;
+		mpn_stats_inc(&t->stats.conns_created);
 		/* Other boxes may carry its joins: publish it at once (doc/cluster.md). */
 		if (t->have_dir && t->dir.publish != NULL)
 			t->dir.publish(t->dir.arg, conn);
@@ -149,7 +149,7 @@ commit_remote(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow *
 	explicit_bzero(&in.key_b, sizeof(in.key_b));
 	if (conn == NULL) {
 		/* The SYN/ACK verified; without a record the third ACK cannot be. */
-		t->stats.conn_pool_full++;
+		mpn_stats_inc(&t->stats.conn_pool_full);
 		sh->join_state = MPN_JOIN_UNVERIFIED;
 		sh->f &= (uint16_t)~MPN_SF_JOIN_VERIFY;
 		return;
@@ -157,7 +157,7 @@ commit_remote(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow *
 	sh->conn = conn;
 	sh->conn_slot = (int8_t)slot;
 	sh->slot_gen = gen;
-	t->stats.joins_remote++;
+	mpn_stats_inc(&t->stats.joins_remote);
 }
 
 /* ADD_ADDR and REMOVE_ADDR of the segment, recorded on the connection. */
@@ -179,7 +179,7 @@ commit_addrs(struct mpn_tracker *t, const struct mpn_pkt_ctx *c, const struct mp
 			if (mpn_conn_addr_add(sh->conn, side, o->u.add_addr.addr_id,
 					o->u.add_addr.family, o->u.add_addr.addr, o->u.add_addr.has_port,
 					o->u.add_addr.port, pl->addr_hmac[i]) != 0)
-				t->stats.addaddr_overflow++;
+				mpn_stats_inc(&t->stats.addaddr_overflow);
 		} else {
 			__atomic_add_fetch(&sh->conn->rmaddr, 1, __ATOMIC_RELAXED);
 			for (k = 0; k < o->u.rm_addr.n && k < MPN_MPTCP_RM_ADDR_MAX; k++)
@@ -246,17 +246,17 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 		int rc = mpn_conn_join_promote(sh->conn, sh->conn_slot, sh->slot_gen, &lim);
 
 		if (rc == -ENOSPC) {
-			t->stats.joins_limit++;
+			mpn_stats_inc(&t->stats.joins_limit);
 			__atomic_add_fetch(&sh->conn->joins_limit, 1, __ATOMIC_RELAXED);
 			commit_refuse(c, MPN_REASON_MPTCP_SUBFLOW_LIMIT);
 			return;
 		}
 		if (rc == -ESTALE) {
-			t->stats.joins_evicted++;
+			mpn_stats_inc(&t->stats.joins_evicted);
 			commit_refuse(c, MPN_REASON_MPTCP_JOIN_EVICTED);
 			return;
 		}
-		t->stats.joins_verified++;
+		mpn_stats_inc(&t->stats.joins_verified);
 		__atomic_add_fetch(&sh->conn->joins_ok, 1, __ATOMIC_RELAXED);
 	}
 	if (pl->sh & MPN_SH_JOIN_CLAIM) {
@@ -269,14 +269,14 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 			init_lo ? k->port_hi : k->port_lo, now, &gen);
 
 		if (slot == -ENOSPC) {
-			t->stats.joins_limit++;
+			mpn_stats_inc(&t->stats.joins_limit);
 			__atomic_add_fetch(&pl->join_conn->joins_limit, 1, __ATOMIC_RELAXED);
 			commit_refuse(c, MPN_REASON_MPTCP_SUBFLOW_LIMIT);
 			return;
 		}
 		if (slot < 0) {
 			/* The connection went away since the check: as good as unknown. */
-			t->stats.joins_unknown++;
+			mpn_stats_inc(&t->stats.joins_unknown);
 			if (m->mptcp.join == MPN_JOIN_VERIFY) {
 				commit_refuse(c, MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN);
 				return;
@@ -310,7 +310,7 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 		c->pos = mpn_flow_pos(t->ft, sf);
 		burst_fix_insert(t, c, c->pos);
 		if (sh->role == MPN_ROLE_MIDSTREAM)
-			t->stats.subflows_learned++;
+			mpn_stats_inc(&t->stats.subflows_learned);
 	} else {
 		sf = mpn_flow_entry(t->ft, c->pos);
 	}
@@ -320,9 +320,9 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 		commit_remote(t, c, sh, now);
 	if (pl->sh & MPN_SH_FASTCLOSE) {
 		if (!mpn_conn_is_closed(pl->fastclose_conn))
-			t->stats.conns_closed++;
+			mpn_stats_inc(&t->stats.conns_closed);
 		mpn_conn_close(pl->fastclose_conn, MPN_CONN_CLOSED_FASTCLOSE);
-		t->stats.fastclose++;
+		mpn_stats_inc(&t->stats.fastclose);
 		if (pl->fastclose_conn == sh->conn) {
 			sh->state = MPN_TCP_CLOSED;
 			if (sh->close_why == MPN_FLOW_CLOSE_NONE)

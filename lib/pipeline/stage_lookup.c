@@ -55,6 +55,6 @@ mpn_stage_resolve(struct mpn_tracker *t, struct mpn_pkt_ctx *ctx, unsigned int i
 	if (!mpn_flow_expired(t->ft, sf, now))
 		return;
 	t->burst_from = i;
-	t->stats.subflows_expired++;
+	mpn_stats_inc(&t->stats.subflows_expired);
 	mpn_flow_remove(t->ft, sf, MPN_FLOW_CLOSE_IDLE);
 }

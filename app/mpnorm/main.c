@@ -29,6 +29,7 @@
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
+#include "sizing.h"
 #include "stats.h"
 #include "policy_slot.h"
 #include "worker.h"
@@ -38,6 +39,8 @@
 struct app_args {
 	const char *config_path;
 	bool offline;
+	bool check_config;
+	bool check_hugepages;
 	struct mpn_offline_args off;
 };
 
@@ -48,11 +51,18 @@ usage(FILE *f)
 		"usage: mpnorm [EAL options] -- [-c FILE]\n"
 		"       mpnorm --offline IN.pcap OUT.pcap [-c FILE] [--json FILE|-]\n"
 		"       mpnorm [EAL options] -- --offline IN.pcap OUT.pcap [-c FILE] [--json FILE|-]\n"
+		"       mpnorm --check-config [-c FILE] [--check-hugepages] [--json FILE|-]\n"
 		"\n"
 		"  -c FILE        configuration file (default " DEFAULT_CONFIG ")\n"
 		"  --offline I O  run the pipeline over capture I, write what it forwards to O;\n"
 		"                 needs no NIC and no hugepages\n"
-		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout)\n"
+		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout);\n"
+		"                 --check-config: the figures as JSON\n"
+		"  --check-config validate FILE and print the memory its tables, connection\n"
+		"                 pool and mbufs take (measured) and the 2 MB hugepages it\n"
+		"                 needs; opens no port. Exit 0 valid, 1 with FILE:LINE errors\n"
+		"  --check-hugepages  with --check-config: also fail when fewer 2 MB hugepages\n"
+		"                 are free than needed\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -76,6 +86,10 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->offline = true;
 			a->off.in_path = argv[++i];
 			a->off.out_path = argv[++i];
+		} else if (strcmp(o, "--check-config") == 0) {
+			a->check_config = true;
+		} else if (strcmp(o, "--check-hugepages") == 0) {
+			a->check_hugepages = true;
 		} else if (strcmp(o, "--json") == 0 && i + 1 < argc) {
 			a->off.json_path = argv[++i];
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
@@ -90,8 +104,16 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			return -1;
 		}
 	}
-	if (a->off.json_path != NULL && !a->offline) {
-		fprintf(stderr, "mpnorm: --json only applies to --offline\n");
+	if (a->off.json_path != NULL && !a->offline && !a->check_config) {
+		fprintf(stderr, "mpnorm: --json only applies to --offline and --check-config\n");
+		return -1;
+	}
+	if (a->check_config && a->offline) {
+		fprintf(stderr, "mpnorm: --check-config and --offline are two modes: pick one\n");
+		return -1;
+	}
+	if (a->check_hugepages && !a->check_config) {
+		fprintf(stderr, "mpnorm: --check-hugepages only applies to --check-config\n");
 		return -1;
 	}
 	return 0;
@@ -101,7 +123,8 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "-h", "--help", "-V", "--version", NULL,
+		"--offline", "-c", "--json", "-h", "--help", "-V", "--version", "--check-config",
+		"--check-hugepages", NULL,
 	};
 	const char *const *p;
 
@@ -386,8 +409,10 @@ run_online(void)
 		mpn_app.cfg.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create a pool of %u mbufs (%s): lower "
-			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages)\n",
-			mpn_app.cfg.dataplane.mbufs, rte_strerror(rte_errno), mpn_app.cfg.path);
+			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages). "
+			"'mpnorm --check-config -c %s' prints the 2 MB hugepages this "
+			"configuration needs.\n", mpn_app.cfg.dataplane.mbufs,
+			rte_strerror(rte_errno), mpn_app.cfg.path, mpn_app.cfg.path);
 	mpn_app.n_workers = nw;
 	mpn_app.started = time(NULL);
 	if (mpn_control_register() != 0)
@@ -412,7 +437,8 @@ run_online(void)
 		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
 	mpn_app.cfg.policy = NULL;
 	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
-		rte_exit(EXIT_FAILURE, "%s\n", err);
+		rte_exit(EXIT_FAILURE, "%s. 'mpnorm --check-config -c %s' prints the 2 MB "
+			"hugepages this configuration needs.\n", err, mpn_app.cfg.path);
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
@@ -479,6 +505,13 @@ main(int argc, char **argv)
 	if (mpn_config_load(a.config_path, &mpn_app.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mpnorm: %s\n", err);
 		return 1;
+	}
+	if (a.check_config) {
+		/* Its own EAL, without hugepages or devices, whatever the command line says. */
+		rc = mpn_sizing_check_config(argv[0], &mpn_app.cfg, a.off.json_path,
+			a.check_hugepages);
+		mpn_config_release(&mpn_app.cfg);
+		return rc;
 	}
 	if (a.offline && mpn_offline_precheck(&a.off) != 0)
 		return 1;

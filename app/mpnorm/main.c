@@ -22,6 +22,7 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
+#include "afpacket_stats.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_server.h"
@@ -278,6 +279,14 @@ print_exit_report(void)
 			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, mpn_app.stats[i].rx,
 			mpn_app.stats[i].tx, mpn_app.stats[i].dropped, mpn_app.stats[i].rewritten,
 			mpn_app.stats[i].handoffs_out, mpn_app.stats[i].handoffs_in);
+	for (i = 0; i < mpn_app.ports.n; i++) {
+		struct mpn_afpacket_ring_stats rs;
+
+		if (mpn_afpacket_stats_get(i, &rs))
+			printf("port %u %s: af_packet ring (kernel, interface %s): %" PRIu64
+				" packets, %" PRIu64 " dropped before mpnorm saw them\n", i,
+				mpn_app.cfg.ports[i].name, rs.ifname, rs.packets, rs.drops);
+	}
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
 }
@@ -385,6 +394,7 @@ run_online(void)
 	struct rte_mempool *mp;
 	unsigned int lcore, w = 0, nw = mpn_app.cfg.dataplane.workers;
 	unsigned int avail = rte_lcore_count() - 1;
+	uint64_t last_afp;
 
 	if (mpn_app.cfg.n_links == 0)
 		rte_exit(EXIT_FAILURE, "%s: no links configured: add a 'links' list "
@@ -432,6 +442,8 @@ run_online(void)
 		mpn_ports_stop(&mpn_app.ports);
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	}
+	/* net_af_packet reports no ring losses; read them from the kernel (issue 18). */
+	mpn_afpacket_stats_init(&mpn_app.ports);
 	/* The policy now belongs to the slot; reloads replace it there. */
 	if (mpn_policy_slot_init(&mpn_app.policy, nw, mpn_app.cfg.policy) != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
@@ -454,10 +466,16 @@ run_online(void)
 		"SIGINT or SIGTERM stops\n", nw, mpn_app.cfg.n_links, mpn_app.cfg.control.socket);
 	fflush(stdout);
 	/* The main lcore serves the control socket and never touches packets. */
+	last_afp = rte_get_timer_cycles();
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
 		/* No connection record is held between two polls. */
 		mpn_conn_table_quiescent(mpn_app.conns, nw);
+		/* The kernel's ring counters are 32 bits: read them every second. */
+		if (rte_get_timer_cycles() - last_afp >= rte_get_timer_hz()) {
+			mpn_afpacket_stats_poll();
+			last_afp = rte_get_timer_cycles();
+		}
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();

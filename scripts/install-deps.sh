@@ -14,6 +14,8 @@ packages=(
 	iproute2 ethtool mptcpize clang llvm valgrind
 	# plots in the demo and the benchmarks
 	gnuplot-nox
+	# the Debian package and its test (debian/, test/package/)
+	debhelper dpkg-dev lintian man-db groff-base systemd
 )
 
 missing=()

@@ -73,7 +73,7 @@ for m in man8/mpnorm.8 man8/mpnormctl.8 man1/mpnorm-decode.1 man1/mpnorm-gen.1; 
 	warn=$(MANWIDTH=80 man --warnings -l "/usr/share/man/$m.gz" 2>&1 >/dev/null)
 	check "man page $m renders without a warning${warn:+: $warn}" [ -z "$warn" ]
 done
-check "docs: README.md and config.md installed" test -f /usr/share/doc/mpnorm/config.md.gz -a -f /usr/share/doc/mpnorm/README.md.gz
+check "docs: operations.md, README.md and config.md installed" test -f /usr/share/doc/mpnorm/operations.md.gz -a -f /usr/share/doc/mpnorm/config.md.gz -a -f /usr/share/doc/mpnorm/README.md.gz
 check "examples: af-packet.conf installed" [ -f /usr/share/doc/mpnorm/examples/af-packet.conf ]
 
 # 3. The unit.

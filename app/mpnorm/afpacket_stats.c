@@ -135,15 +135,17 @@ mpn_afpacket_stats_poll(void)
 }
 
 bool
-mpn_afpacket_stats_get(unsigned int idx, struct mpn_afpacket_ring_stats *out)
+mpn_afpacket_stats_read(unsigned int idx, bool since_start, struct mpn_afpacket_ring_stats *out)
 {
 	if (idx >= afp_n || !afp[idx].is_afp)
 		return false;
 	mpn_afpacket_stats_poll();
 	pthread_mutex_lock(&afp_lock);
 	*out = afp[idx].acc;
-	out->packets -= afp[idx].base.packets;
-	out->drops -= afp[idx].base.drops;
+	if (!since_start) {
+		out->packets -= afp[idx].base.packets;
+		out->drops -= afp[idx].base.drops;
+	}
 	pthread_mutex_unlock(&afp_lock);
 	return true;
 }

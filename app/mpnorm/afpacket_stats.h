@@ -47,10 +47,18 @@ mpn_afpacket_stats_poll(void);
 
 /**
  * Poll, then give the counts of configured port @p idx since the last
- * mpn_afpacket_stats_clear(). @return false if the port is not af_packet.
+ * mpn_afpacket_stats_clear(), or since start with @p since_start.
+ * @return false if the port is not af_packet.
  */
 bool
-mpn_afpacket_stats_get(unsigned int idx, struct mpn_afpacket_ring_stats *out);
+mpn_afpacket_stats_read(unsigned int idx, bool since_start, struct mpn_afpacket_ring_stats *out);
+
+/** mpn_afpacket_stats_read() since the last clear: what `show ports` shows. */
+static inline bool
+mpn_afpacket_stats_get(unsigned int idx, struct mpn_afpacket_ring_stats *out)
+{
+	return mpn_afpacket_stats_read(idx, false, out);
+}
 
 /** `clear counters`: count from now on. */
 void

@@ -282,7 +282,8 @@ print_exit_report(void)
 	for (i = 0; i < mpn_app.ports.n; i++) {
 		struct mpn_afpacket_ring_stats rs;
 
-		if (mpn_afpacket_stats_get(i, &rs))
+		/* Since start, as every other counter of this report. */
+		if (mpn_afpacket_stats_read(i, true, &rs))
 			printf("port %u %s: af_packet ring (kernel, interface %s): %" PRIu64
 				" packets, %" PRIu64 " dropped before mpnorm saw them\n", i,
 				mpn_app.cfg.ports[i].name, rs.ifname, rs.packets, rs.drops);

@@ -112,8 +112,10 @@ if command -v dpdk-telemetry.py >/dev/null; then
 	check "telemetry /mpnorm/af_packet: ring_drops = $drop ($tdrop)" [ "$tdrop" = "$drop" ]
 fi
 kill -TERM "$pid"
-wait "$pid" || true
+rc=0
+wait "$pid" || rc=$?
 pid=
+check "SIGTERM: mpnorm exits 0" [ "$rc" -eq 0 ]
 check "the exit report names the ring drops" \
 	grep -q "net_af_packet0: af_packet ring (kernel, interface $a): .* $drop dropped before mpnorm saw them" "$TMP/mpnorm.log"
 finish

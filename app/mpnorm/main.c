@@ -547,8 +547,10 @@ main(int argc, char **argv)
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "mpnorm: EAL initialisation failed: %s. Without hugepages, "
-			"start with --no-huge -m 1024; for virtual devices add --no-pci.\n",
-			rte_strerror(rte_errno));
+			"start with --no-huge -m 1024; for virtual devices add --no-pci. "
+			"'mpnorm --check-config -c %s' prints the 2 MB hugepages (or the "
+			"--no-huge -m) this configuration needs.\n", rte_strerror(rte_errno),
+			a.config_path);
 		return 1;
 	}
 	if (a.offline)

@@ -8,10 +8,12 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential meson ninja-build pkg-config
-	libdpdk-dev dpdk dpdk-dev libconfig-dev libssl-dev libpcap-dev libedit-dev
+	libdpdk-dev dpdk dpdk-dev libconfig-dev libssl-dev libpcap-dev libedit-dev libhiredis-dev
 	# tests
 	libcmocka-dev jq tshark wireshark-common tcpdump python3 python3-scapy
 	iproute2 ethtool mptcpize clang llvm valgrind
+	# the shared token directory (issue 19): the store and its CLI
+	redis-server redis-tools
 	# plots in the demo and the benchmarks
 	gnuplot-nox
 	# the Debian package and its test (debian/, test/package/)

@@ -29,6 +29,8 @@ struct mpn_trace_entry {
 	char line[MPN_TRACE_LINE];
 };
 
+struct mpn_cluster;
+
 struct mpn_app {
 	struct mpn_config cfg;             /**< as loaded at start; policy moved to the slot */
 	struct mpn_ports ports;
@@ -46,6 +48,7 @@ struct mpn_app {
 	bool handoff;                      /**< placement decided at start-up */
 	char placement_why[200];
 	struct rte_ring *inboxes[MPN_MAX_WORKERS];
+	struct mpn_cluster *cluster;       /**< the token directory, NULL without a 'cluster' section */
 	time_t started;
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
@@ -77,6 +80,47 @@ mpn_app_tracking_init(const struct mpn_config *cfg, unsigned int n_workers, uint
 /** Free the trackers and the token table (workers stopped). */
 void
 mpn_app_tracking_fini(void);
+
+/**
+ * Start the token directory when the config has a 'cluster' section
+ * (producers: the workers, then the main lcore). @return 0 or -1 with @p err.
+ */
+int
+mpn_app_cluster_start(const struct mpn_config *cfg, unsigned int n_workers, char *err,
+	size_t errlen);
+
+/** Stop the directory (after the workers). */
+void
+mpn_app_cluster_stop(void);
+
+/** Main lcore, every loop: the refresh walk (app/mpnorm/directory.c). */
+void
+mpn_app_cluster_tick(void);
+
+/**
+ * Hand a reloaded 'cluster' section to the directory.
+ * @return 0, or 1 when something takes effect at restart (said in @p msg)
+ */
+int
+mpn_app_cluster_reload(const struct mpn_config *next, char *msg, size_t len);
+
+/**
+ * Ask the directory for @p token's record (`cluster lookup`); the answer is
+ * shown by mpn_app_cluster_render_lookup(). @return 0, -ENODEV without a
+ * directory, or mpn_cluster_fetch()'s error.
+ */
+int
+mpn_app_cluster_lookup(uint32_t token);
+
+struct mpn_render;
+
+/** The last lookup's answer, without keys, as a `last_lookup` section. */
+void
+mpn_app_cluster_render_lookup(struct mpn_render *r);
+
+/** Records the refresh walk republished. */
+uint64_t
+mpn_app_cluster_republished(void);
 
 /** Register the CLI commands. */
 int

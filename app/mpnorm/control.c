@@ -4,6 +4,7 @@
  * renderer, so `mpnormctl show drops` and `mpnormctl -j show drops` come from
  * the same code. Handlers run on the main lcore and never touch packets.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "app.h"
 #include "cli.h"
 #include "cli_render.h"
+#include "cluster.h"
 #include "conn.h"
 #include "mptcp.h"
 #include "policy.h"
@@ -558,8 +560,6 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_row_begin(r);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_a);
 	mpn_render_cell_fmt(r, "0x%08x", c->token_b);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_a);
-	mpn_render_cell_fmt(r, "0x%016" PRIx64, c->key_b);
 	mpn_render_cell_u64(r, c->version);
 	mpn_render_cell_str(r, mpn_conn_state_name(c));
 	mpn_render_cell_str(r, mpn_flow_decision_name(c->decision));
@@ -570,6 +570,8 @@ row_connection(const struct mpn_conn *c, void *arg)
 	mpn_render_cell_u64(r, tot.drops);
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_ok, __ATOMIC_RELAXED));
 	mpn_render_cell_u64(r, __atomic_load_n(&c->joins_bad, __ATOMIC_RELAXED));
+	/* Learned from a handshake seen here, or fetched from the token directory. */
+	mpn_render_cell_str(r, c->remote ? "remote" : "local");
 	mpn_render_row_end(r);
 }
 
@@ -581,11 +583,17 @@ cmd_show_connections(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	if (parse_conn_filter(ctx, argc, argv, &f) != 0)
 		return -1;
-	mpn_render_u64(ctx->r, "connections", mpn_conn_table_count(mpn_app.conns));
-	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "key_a", "key_b",
-		"version", "state", "decision", "subflows", "pkts", "bytes", "drops",
-		"joins_ok", "joins_bad", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
+	mpn_render_u64(ctx->r, "connections", mpn_app.conns != NULL ?
+		mpn_conn_table_count(mpn_app.conns) : 0);
+	/*
+	 * Never the keys (RFC 7430 §3: whoever reads them can forge joins);
+	 * the tokens are their fingerprints.
+	 */
+	mpn_render_table_begin(ctx->r, "connection", "token_a", "token_b", "version", "state",
+		"decision", "subflows", "pkts", "bytes", "drops", "joins_ok", "joins_bad", "origin",
+		NULL);
+	if (mpn_app.conns != NULL)
+		mpn_conn_table_foreach(mpn_app.conns, row_connection, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -629,7 +637,8 @@ cmd_show_subflows(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		return -1;
 	mpn_render_table_begin(ctx->r, "subflows", "token_b", "initiator", "responder", "role",
 		"state", "join", "pkts", "bytes", "drops", NULL);
-	mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
+	if (mpn_app.conns != NULL)
+		mpn_conn_table_foreach(mpn_app.conns, rows_subflows, &f);
 	mpn_render_table_end(ctx->r);
 	return 0;
 }
@@ -643,8 +652,10 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 
 	(void)argc;
 	(void)argv;
+	static const struct mpn_track_stats none;
+
 	for (w = 0; w < mpn_app.n_workers; w++)
-		per[w] = mpn_tracker_stats(mpn_app.trackers[w]);
+		per[w] = mpn_app.trackers[w] != NULL ? mpn_tracker_stats(mpn_app.trackers[w]) : &none;
 	mpn_track_stats_sum(per, mpn_app.n_workers, &total);
 	for (i = 0; i < n; i++) {
 		uint64_t v;
@@ -656,13 +667,54 @@ cmd_show_tracking(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* The shared token directory (doc/cluster.md): state, counters, latency; no secret. */
+static int
+cmd_show_cluster(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	(void)argc;
+	(void)argv;
+	mpn_cluster_render(mpn_app.cluster, ctx->r);
+	if (mpn_app.cluster != NULL) {
+		mpn_render_u64(ctx->r, "republished", mpn_app_cluster_republished());
+		mpn_app_cluster_render_lookup(ctx->r);
+	}
+	return 0;
+}
+
+/* Ask the directory for one token's record; the answer shows in `show cluster`. */
+static int
+cmd_cluster_lookup(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const char *h = argv[0];
+	uint64_t v;
+	int rc;
+
+	(void)argc;
+	if (strncmp(h, "0x", 2) == 0)
+		h += 2;
+	if (mpn_cli_parse_u64(h, 16, UINT32_MAX, &v) != 0)
+		return mpn_cli_error(ctx, "token is 8 hex digits, e.g. 4951d561");
+	rc = mpn_app_cluster_lookup((uint32_t)v);
+	if (rc == -ENODEV)
+		return mpn_cli_error(ctx, "no 'cluster' section in the configuration");
+	if (rc != 0)
+		return mpn_cli_error(ctx, "the directory cannot take the request: %s",
+			rc == -ENOTCONN ? "not connected to the store" : "its request ring is full");
+	mpn_render_str(ctx->r, "result", "asked; the answer shows in 'show cluster'");
+	return 0;
+}
+
 static const struct mpn_cli_command commands[] = {
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
-		"MPTCP connections: tokens, keys, subflows, counters (show conn)", NULL },
+		"MPTCP connections: tokens, subflows, counters (show conn)", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,
 		"connection tracking counters: joins, evictions, stateful checks", NULL },
+	{ "show cluster", "", 0, 0, cmd_show_cluster,
+		"the shared token directory: store state, published, fetched, hits, latency", NULL },
+	{ "cluster lookup", "TOKEN", 1, 1, cmd_cluster_lookup,
+		"ask the token directory for a record (no keys shown): see show cluster", NULL },
 	{ "show version", "", 0, 0, cmd_show_version, "version, uptime and config file", NULL },
 	{ "show ports", "", 0, 0, cmd_show_ports, "per-port counters and NIC statistics", NULL },
 	{ "show links", "", 0, 0, cmd_show_links, "links and their ports", NULL },

@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "cli_server.h"
 #include "config.h"
+#include "ctx.h"
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
@@ -59,6 +60,7 @@ usage(FILE *f)
 		"                 needs no NIC and no hugepages\n"
 		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout);\n"
 		"                 --check-config: the figures as JSON\n"
+		"  --show-keys    offline: include the MPTCP keys in the JSON summary\n"
 		"  --check-config validate FILE and print the memory its tables, connection\n"
 		"                 pool and mbufs take (measured) and the 2 MB hugepages it\n"
 		"                 needs; opens no port. Exit 0 valid, 1 with FILE:LINE errors\n"
@@ -93,6 +95,8 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->check_hugepages = true;
 		} else if (strcmp(o, "--json") == 0 && i + 1 < argc) {
 			a->off.json_path = argv[++i];
+		} else if (strcmp(o, "--show-keys") == 0) {
+			a->off.show_keys = true;
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -117,6 +121,11 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 		fprintf(stderr, "mpnorm: --check-hugepages only applies to --check-config\n");
 		return -1;
 	}
+	if (a->off.show_keys && !a->offline) {
+		/* Keys are secrets (RFC 7430 §3): the live appliance never prints them. */
+		fprintf(stderr, "mpnorm: --show-keys only applies to --offline\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -124,8 +133,8 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "-h", "--help", "-V", "--version", "--check-config",
-		"--check-hugepages", NULL,
+		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version",
+		"--check-config", "--check-hugepages", NULL,
 	};
 	const char *const *p;
 
@@ -195,7 +204,7 @@ int
 mpn_app_reload(char *msg, size_t len)
 {
 	static struct mpn_config next;
-	char err[512];
+	char err[512], cluster_msg[200];
 	bool restart_needed;
 
 	if (mpn_config_load(mpn_app.cfg.path, &next, err, sizeof(err)) != 0) {
@@ -214,11 +223,14 @@ mpn_app_reload(char *msg, size_t len)
 		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
 	next.policy = NULL;
+	/* The directory's settings (doc/cluster.md §8); it says what waits for a restart. */
+	mpn_app_cluster_reload(&next, cluster_msg, sizeof(cluster_msg));
 	mpn_config_release(&next);
 	mpn_app.reloads_ok++;
 	mpn_app.last_reload_error[0] = '\0';
-	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
-		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
+	snprintf(msg, len, "policy reloaded from %s%s%s%s", mpn_app.cfg.path, restart_needed ?
+		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "",
+		cluster_msg[0] != '\0' ? "; " : "", cluster_msg);
 	return 0;
 }
 
@@ -348,7 +360,7 @@ decide_placement(unsigned int nw, char *err, size_t errlen)
 }
 
 /* Give worker w queue w of every port that belongs to a link. */
-static void
+static int
 assign_queues(void)
 {
 	unsigned int w, p;
@@ -360,7 +372,8 @@ assign_queues(void)
 		wk->burst = mpn_app.cfg.dataplane.burst;
 		wk->stats = &mpn_app.stats[w];
 		wk->policy = &mpn_app.policy;
-		mpn_pipeline_init(&wk->pipeline, w, wk->stats);
+		if (mpn_pipeline_init(&wk->pipeline, w, wk->stats) != 0)
+			return -1;
 		wk->pipeline.trace_fn = record_trace;
 		wk->pipeline.tracker = mpn_app.trackers[w];
 		wk->n_workers = mpn_app.cfg.dataplane.workers;
@@ -385,6 +398,7 @@ assign_queues(void)
 			wk->rxq_of_port[q->port_id] = (int8_t)(wk->n_rxq - 1);
 		}
 	}
+	return 0;
 }
 
 static int
@@ -416,8 +430,10 @@ run_online(void)
 			printf("mpnorm: warning: dataplane.mbufs = %u is below the %u the rings can "
 				"hold; RX may run dry (rx_nombuf)\n", mpn_app.cfg.dataplane.mbufs, need);
 	}
+	/* The private area carries a packet's parse to its owner in handoff mode (ctx.h). */
 	mp = rte_pktmbuf_pool_create("mpn_pkts", mpn_app.cfg.dataplane.mbufs,
-		mpn_app.cfg.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+		mpn_app.cfg.dataplane.mbuf_cache, MPN_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE,
+		rte_socket_id());
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create a pool of %u mbufs (%s): lower "
 			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages). "
@@ -433,6 +449,7 @@ run_online(void)
 	if (srv == NULL)
 		rte_exit(EXIT_FAILURE, "%s: control socket: %s. Set control.socket in the "
 			"config to a path this user may create.\n", mpn_app.cfg.path, err);
+	mpn_cli_server_set_idle_timeout(srv, mpn_app.cfg.control.idle_timeout, NULL);
 	if (mpn_telemetry_register() != 0)
 		printf("mpnorm: warning: /mpnorm/ telemetry commands not registered\n");
 	/* dpdk-pdump attaches as a secondary process; it needs the EAL's shared config. */
@@ -454,8 +471,11 @@ run_online(void)
 			"hugepages this configuration needs.\n", err, mpn_app.cfg.path);
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	if (mpn_app_cluster_start(&mpn_app.cfg, nw, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
-	assign_queues();
+	if (assign_queues() != 0)
+		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
@@ -470,8 +490,10 @@ run_online(void)
 	last_afp = rte_get_timer_cycles();
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
+		mpn_app_cluster_tick();
 		/* No connection record is held between two polls. */
-		mpn_conn_table_quiescent(mpn_app.conns, nw);
+		if (mpn_app.conns != NULL)
+			mpn_conn_table_quiescent(mpn_app.conns, nw);
 		/* The kernel's ring counters are 32 bits: read them every second. */
 		if (rte_get_timer_cycles() - last_afp >= rte_get_timer_hz()) {
 			mpn_afpacket_stats_poll();
@@ -480,12 +502,15 @@ run_online(void)
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
+	mpn_app_cluster_stop();
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
 	mpn_app_tracking_fini();
-	for (w = 0; w < nw; w++)
+	for (w = 0; w < nw; w++) {
 		rte_ring_free(mpn_app.inboxes[w]);
+		mpn_pipeline_fini(&mpn_app.workers[w].pipeline);
+	}
 	mpn_policy_slot_fini(&mpn_app.policy);
 	rte_mempool_free(mp);
 	return 0;

@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "conn.h"
+#include "ctx.h"
 #include "json.h"
 #include "offline.h"
 #include "pcapio.h"
@@ -68,17 +69,166 @@ struct slot {
 	size_t tail_cap;
 };
 
+/*
+ * The offline summary lists every connection the capture had and every
+ * subflow each one had, live at the end or long gone: analysing a long
+ * capture must not lose the joins of a connection whose subflows were
+ * swept before its end. The token table reports each subflow slot it
+ * gives up and each record it unpublishes; they are kept here.
+ */
+struct history {
+	struct mpn_conn **dead;           /* copies of unpublished records */
+	size_t n_dead, cap_dead;
+	struct hist_slot {
+		uint64_t conn_serial;
+		struct mpn_conn_subflow s;
+	} *slots;
+	size_t n_slots, cap_slots;
+	bool oom;
+};
+
+static struct history hist;
+
 static void
-json_conn(const struct mpn_conn *c, void *arg)
+history_add(void *arg, const struct mpn_conn *c, const struct mpn_conn_subflow *s)
 {
-	mpn_conn_json(c, arg, NULL);
+	struct history *h = arg;
+
+	if (s != NULL) {
+		if (h->n_slots == h->cap_slots) {
+			size_t cap = h->cap_slots ? 2 * h->cap_slots : 64;
+			void *p = realloc(h->slots, cap * sizeof(*h->slots));
+
+			if (p == NULL) {
+				h->oom = true;
+				return;
+			}
+			h->slots = p;
+			h->cap_slots = cap;
+		}
+		h->slots[h->n_slots].conn_serial = c->serial;
+		h->slots[h->n_slots].s = *s;
+		/* Gone: shown as removed, with its last state and verdict. */
+		h->slots[h->n_slots++].s.used = MPN_SLOT_FREE;
+		return;
+	}
+	if (h->n_dead == h->cap_dead) {
+		size_t cap = h->cap_dead ? 2 * h->cap_dead : 16;
+		void *p = realloc(h->dead, cap * sizeof(*h->dead));
+
+		if (p == NULL) {
+			h->oom = true;
+			return;
+		}
+		h->dead = p;
+		h->cap_dead = cap;
+	}
+	h->dead[h->n_dead] = malloc(sizeof(**h->dead));
+	if (h->dead[h->n_dead] == NULL) {
+		h->oom = true;
+		return;
+	}
+	memcpy(h->dead[h->n_dead++], c, sizeof(*c));
+}
+
+static void
+history_free(struct history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_dead; i++) {
+		/* The copies hold keys (RFC 7430 §3). */
+		explicit_bzero(h->dead[i], sizeof(*h->dead[i]));
+		free(h->dead[i]);
+	}
+	free(h->dead);
+	free(h->slots);
+	memset(h, 0, sizeof(*h));
+}
+
+struct conn_list {
+	const struct mpn_conn **v;
+	size_t n;
+};
+
+static void
+collect_live(const struct mpn_conn *c, void *arg)
+{
+	struct conn_list *l = arg;
+
+	l->v[l->n++] = c;
+}
+
+static int
+cmp_conn_serial(const void *x, const void *y)
+{
+	const struct mpn_conn *a = *(const struct mpn_conn *const *)x;
+	const struct mpn_conn *b = *(const struct mpn_conn *const *)y;
+
+	return a->serial < b->serial ? -1 : a->serial > b->serial;
+}
+
+static int
+cmp_slot(const void *x, const void *y)
+{
+	const struct hist_slot *a = x, *b = y;
+
+	if (a->conn_serial != b->conn_serial)
+		return a->conn_serial < b->conn_serial ? -1 : 1;
+	return a->s.serial < b->s.serial ? -1 : a->s.serial > b->s.serial;
+}
+
+/* Every connection, live and gone, in the order they were seen. */
+static void
+json_connections(struct mpn_json *j, bool show_keys)
+{
+	struct conn_list l;
+	size_t i, k = 0, cap = hist.n_dead + (mpn_app.conns != NULL ?
+		mpn_conn_table_capacity(mpn_app.conns) : 0);
+
+	l.v = malloc(sizeof(*l.v) * (cap ? cap : 1));
+	l.n = 0;
+	mpn_json_array_begin(j, "connections");
+	if (l.v != NULL) {
+		if (mpn_app.conns != NULL)
+			mpn_conn_table_foreach(mpn_app.conns, collect_live, &l);
+		for (i = 0; i < hist.n_dead; i++)
+			l.v[l.n++] = hist.dead[i];
+		qsort(l.v, l.n, sizeof(*l.v), cmp_conn_serial);
+		qsort(hist.slots, hist.n_slots, sizeof(*hist.slots), cmp_slot);
+		for (i = 0; i < l.n; i++) {
+			struct mpn_conn_json_opts o = { .show_keys = show_keys };
+			struct mpn_conn_subflow *gone;
+			size_t first, n = 0;
+
+			while (k < hist.n_slots && hist.slots[k].conn_serial < l.v[i]->serial)
+				k++;
+			for (first = k; k < hist.n_slots &&
+					hist.slots[k].conn_serial == l.v[i]->serial; k++)
+				n++;
+			gone = n > 0 ? malloc(n * sizeof(*gone)) : NULL;
+			if (gone != NULL)
+				for (n = 0; first + n < k; n++)
+					gone[n] = hist.slots[first + n].s;
+			else
+				n = 0;
+			o.history = gone;
+			o.n_history = (unsigned int)n;
+			mpn_conn_json(l.v[i], j, NULL, &o);
+			free(gone);
+		}
+	}
+	mpn_json_array_end(j);
+	free(l.v);
 }
 
 /* The tracker's counters: connections, joins, evictions, stateful checks. */
 static void
 json_tracking(struct mpn_json *j)
 {
-	const struct mpn_track_stats *ts = mpn_tracker_stats(mpn_app.trackers[0]);
+	static const struct mpn_track_stats none;
+	const struct mpn_track_stats *ts = mpn_app.trackers[0] != NULL ?
+		mpn_tracker_stats(mpn_app.trackers[0]) : &none;
 	unsigned int i, n = mpn_track_stats_count();
 
 	mpn_json_object_begin(j, "tracking");
@@ -115,10 +265,7 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	mpn_report_json_counters(&j, stats);
 	mpn_report_json_workers(&j, stats, 1);
 	json_tracking(&j);
-	/* Every MPTCP connection seen, in the order it was seen. */
-	mpn_json_array_begin(&j, "connections");
-	mpn_conn_table_foreach(mpn_app.conns, json_conn, &j);
-	mpn_json_array_end(&j);
+	json_connections(&j, args->show_keys);
 	mpn_json_object_end(&j);
 	mpn_json_end(&j);
 	fclose(m);
@@ -178,7 +325,7 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 	char err[1024 + PATH_MAX];
 	struct mpn_pcap_out *out = NULL;
 	struct mpn_pcap_in *in;
-	struct mpn_pipeline pl;
+	struct mpn_pipeline pl = { 0 };
 	struct rte_mempool *mp;
 	uint32_t room;
 	uint64_t now = 0;
@@ -191,26 +338,31 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 	if (in == NULL)
 		return 1;
 	/* The largest data room an mbuf can have (its length is 16 bits). */
-	mp = rte_pktmbuf_pool_create("mpn_offline", 2 * MPN_MAX_BURST - 1, 0, 0,
-		UINT16_MAX, SOCKET_ID_ANY);
+	mp = rte_pktmbuf_pool_create("mpn_offline", 2 * MPN_MAX_BURST - 1, 0, MPN_MBUF_PRIV_SIZE,
+		UINT16_MAX - MPN_MBUF_PRIV_SIZE, SOCKET_ID_ANY);
 	if (mp == NULL) {
 		fprintf(stderr, "mpnorm: cannot create the offline mbuf pool: %s. "
 			"Give the EAL more memory (-m).\n", rte_strerror(rte_errno));
 		goto done;
 	}
-	room = UINT16_MAX - RTE_PKTMBUF_HEADROOM;
+	room = UINT16_MAX - MPN_MBUF_PRIV_SIZE - RTE_PKTMBUF_HEADROOM;
 	out = mpn_pcap_out_open_like(in, args->out_path, err, sizeof(err));
 	if (out == NULL) {
 		fprintf(stderr, "mpnorm: %s\n", err);
 		goto done;
 	}
-	mpn_pipeline_init(&pl, 0, &stats);
+	if (mpn_pipeline_init(&pl, 0, &stats) != 0) {
+		fprintf(stderr, "mpnorm: out of memory\n");
+		goto done;
+	}
 	/* Capture time, in microseconds, drives the timeouts: runs are deterministic. */
 	if (mpn_app_tracking_init(cfg, 1, 1000000, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mpnorm: %s\n", err);
 		goto done;
 	}
 	pl.tracker = mpn_app.trackers[0];
+	if (mpn_app.conns != NULL)
+		mpn_conn_table_on_history(mpn_app.conns, history_add, &hist);
 	nano = mpn_pcap_in_nanosecond(in);
 
 	while (!eof) {
@@ -265,7 +417,8 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		if (n == 0)
 			break;
 		mpn_pipeline_run(&pl, cfg->policy, &origin, pkts, (uint16_t)n, verdicts, now);
-		mpn_tracker_loop(pl.tracker, now, 64);
+		if (pl.tracker != NULL)
+			mpn_tracker_loop(pl.tracker, now, 64);
 		for (i = 0; i < n; i++) {
 			struct slot *s = &slots[i];
 
@@ -301,6 +454,9 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 		goto done;
 	}
 	out = NULL;
+	/* The per-subflow counters the sweep has not folded yet. */
+	if (pl.tracker != NULL)
+		mpn_tracker_fold_all(pl.tracker);
 	if (args->json_path != NULL) {
 		if (write_summary(cfg, args, mpn_pcap_in_linktype_name(in), &stats) != 0) {
 			/* No half of a run left behind: but only ever remove a regular file. */
@@ -320,6 +476,8 @@ done:
 	for (i = 0; i < MPN_MAX_BURST; i++)
 		free(slots[i].tail);
 	mpn_app_tracking_fini();
+	history_free(&hist);
+	mpn_pipeline_fini(&pl);
 	rte_mempool_free(mp);
 	return rc;
 }

@@ -9,12 +9,15 @@
  * It needs no NIC and no hugepages, and it is deterministic.
  */
 
+#include <stdbool.h>
+
 #include "config.h"
 
 struct mpn_offline_args {
 	const char *in_path;
 	const char *out_path;
 	const char *json_path;  /**< NULL: text summary on stdout; "-": JSON on stdout */
+	bool show_keys;         /**< print the MPTCP keys (RFC 7430: only when asked) */
 };
 
 /**

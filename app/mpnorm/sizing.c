@@ -23,6 +23,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "ctx.h"
 #include "json.h"
 #include "sizing.h"
 
@@ -142,8 +143,9 @@ pool_create(const char *name, unsigned int n, unsigned int cache, uint16_t data_
 
 	memset(&priv, 0, sizeof(priv));
 	priv.mbuf_data_room_size = data_room;
-	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + data_room, cache,
-		sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	priv.mbuf_priv_size = MPN_MBUF_PRIV_SIZE;
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + MPN_MBUF_PRIV_SIZE +
+		data_room, cache, sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
 	if (mp == NULL)
 		return NULL;
 	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0) {
@@ -214,7 +216,7 @@ mpn_sizing_measure(const struct mpn_config *cfg, uint32_t scale, struct mpn_sizi
 	/* And with the daemon's own call, which is what a --no-huge EAL gets. */
 	before = heap_used();
 	mp = rte_pktmbuf_pool_create("mpn_pkts_size", c.dataplane.mbufs,
-		c.dataplane.mbuf_cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+		c.dataplane.mbuf_cache, MPN_MBUF_PRIV_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (mp == NULL) {
 		snprintf(err, errlen, "%s: cannot create a pool of %u mbufs (%s)", cfg->path,
 			c.dataplane.mbufs, rte_strerror(rte_errno));

@@ -21,8 +21,13 @@ mpn_app_tracking_init(const struct mpn_config *cfg, unsigned int n_workers, uint
 	fp.idle_timeout = cfg->tables.idle_timeout;
 	fp.half_closed_timeout = cfg->tables.half_closed_timeout;
 	fp.closed_timeout = cfg->tables.closed_timeout;
+	fp.unconfirmed_timeout = cfg->tables.unconfirmed_timeout;
+	fp.learn_limit_pct = (uint8_t)cfg->tables.learn_limit;
 	fp.midstream = cfg->tables.unknown_subflow_drop ? MPN_FLOW_MIDSTREAM_DROP :
 		MPN_FLOW_MIDSTREAM_LEARN;
+	/* tracking = off: the stateless tcp-map only, no table at all. */
+	if (!cfg->tables.tracking)
+		return 0;
 	/*
 	 * One RCU reader per worker plus one for the main lcore, which reads
 	 * connection records for `show connections`.

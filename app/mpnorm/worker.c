@@ -6,9 +6,6 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
-#include "owner.h"
-#include "pkt.h"
-
 #include "worker.h"
 
 volatile bool mpn_force_quit;
@@ -46,18 +43,14 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 	return sent;
 }
 
-/* Run the pipeline on packets of one origin and send what it forwards. */
+/* Send what the pipeline forwards, free the rest. */
 static void
-process(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
-	struct rte_mbuf **pkts, uint16_t n, uint64_t now)
+send_verdicts(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, uint16_t n,
+	const uint8_t *verdicts)
 {
 	struct rte_mbuf *fwd[MPN_MAX_BURST];
-	uint8_t verdicts[MPN_MAX_BURST];
 	uint16_t i, n_fwd = 0;
 
-	if (n == 0)
-		return;
-	mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts, now);
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == MPN_VERDICT_FORWARD)
 			fwd[n_fwd++] = pkts[i];
@@ -69,13 +62,15 @@ process(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_
 }
 
 /*
- * Handoff mode: keep the packets this worker owns, pass the others to their
- * owner's inbox. One producer's packets keep their order in a ring, so each
- * flow stays in order. A full ring drops, counted: blocking here would let
- * one slow worker stall every queue of this one.
+ * Handoff mode: parse the burst once, keep the packets this worker owns,
+ * pass the others to their owner's inbox with their parse in the mbuf's
+ * private area (the owner parses nothing). One producer's packets keep
+ * their order in a ring, so each flow stays in order. A full ring drops,
+ * counted: blocking here would let one slow worker stall every queue of
+ * this one.
  */
 static uint16_t
-hand_off(struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
+hand_off(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct rte_mbuf *batch[MPN_MAX_BURST];
 	uint8_t owner[MPN_MAX_BURST];
@@ -83,18 +78,10 @@ hand_off(struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t i, kept = 0;
 	unsigned int o;
 
-	for (i = 0; i < n; i++) {
-		const uint8_t *frame = rte_pktmbuf_mtod(pkts[i], const uint8_t *);
-		struct mpn_pkt p;
-
-		owner[i] = (uint8_t)w->index;
-		/* XXX: parsed twice (here and in the pipeline) in handoff mode. */
-		if (mpn_pkt_parse(frame, rte_pktmbuf_data_len(pkts[i]), MPN_L2_ETHER, &p) ==
-				MPN_PKT_TCP)
-			owner[i] = (uint8_t)mpn_owner_of(mpn_owner_hash(frame, &p), w->n_workers);
+	mpn_pipeline_parse_for_handoff(&w->pipeline, &q->origin, pkts, n, w->n_workers, owner);
+	for (i = 0; i < n; i++)
 		if (owner[i] != w->index)
 			pending |= 1ull << owner[i];
-	}
 	/* One bulk enqueue per destination, each in arrival order. */
 	for (o = 0; o < w->n_workers && pending != 0; o++) {
 		unsigned int cnt = 0, sent;
@@ -120,38 +107,47 @@ hand_off(struct mpn_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	return kept;
 }
 
-/* Receive one burst on @p q, keep or hand off, then process what is ours. */
-static void
+/* Receive one burst on @p q, keep or hand off, then process what is ours. @return received. */
+static uint16_t
 worker_poll(struct mpn_worker *w, const struct mpn_policy *policy, const struct mpn_rxq *q,
 	uint64_t now)
 {
 	struct rte_mbuf *pkts[MPN_MAX_BURST];
-	uint16_t n, i;
+	uint8_t verdicts[MPN_MAX_BURST];
+	uint16_t n, rx, i;
 
-	n = rte_eth_rx_burst(q->port_id, q->queue, pkts, (uint16_t)w->burst);
+	rx = n = rte_eth_rx_burst(q->port_id, q->queue, pkts, (uint16_t)w->burst);
 	if (n == 0)
-		return;
+		return 0;
 	for (i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	if (w->handoff)
-		n = hand_off(w, pkts, n);
-	process(w, policy, q, pkts, n, now);
+	if (w->handoff) {
+		n = hand_off(w, q, pkts, n);
+		if (n == 0)
+			return rx;
+		mpn_pipeline_run_parsed(&w->pipeline, policy, &q->origin, pkts, n, verdicts, now);
+	} else {
+		mpn_pipeline_run(&w->pipeline, policy, &q->origin, pkts, n, verdicts, now);
+	}
+	send_verdicts(w, q, pkts, n, verdicts);
+	return rx;
 }
 
 /*
- * Packets other workers handed to this one. The PMD stamped each with its
- * input port; consecutive packets of one port are processed as one run, so
- * their order is kept.
+ * Packets other workers handed to this one, parse included. The PMD
+ * stamped each with its input port; consecutive packets of one port are
+ * processed as one run, so their order is kept.
  */
-static void
+static unsigned int
 drain_inbox(struct mpn_worker *w, const struct mpn_policy *policy, uint64_t now)
 {
 	struct rte_mbuf *pkts[MPN_MAX_BURST];
+	uint8_t verdicts[MPN_MAX_BURST];
 	unsigned int n, start, i;
 
 	n = rte_ring_dequeue_burst(w->inbox, (void **)pkts, w->burst, NULL);
 	if (n == 0)
-		return;
+		return 0;
 	w->stats->handoffs_in += n;
 	for (start = 0; start < n; start = i) {
 		uint16_t port = pkts[start]->port;
@@ -164,8 +160,11 @@ drain_inbox(struct mpn_worker *w, const struct mpn_policy *policy, uint64_t now)
 			rte_pktmbuf_free_bulk(&pkts[start], i - start);
 			continue;
 		}
-		process(w, policy, &w->rxq[q], &pkts[start], (uint16_t)(i - start), now);
+		mpn_pipeline_run_parsed(&w->pipeline, policy, &w->rxq[q].origin, &pkts[start],
+			(uint16_t)(i - start), verdicts, now);
+		send_verdicts(w, &w->rxq[q], &pkts[start], (uint16_t)(i - start), verdicts);
 	}
+	return n;
 }
 
 int
@@ -185,15 +184,24 @@ mpn_worker_main(void *arg)
 		 */
 		const struct mpn_policy *policy = mpn_policy_slot_get(w->policy);
 		uint64_t now = rte_get_tsc_cycles();
+		unsigned int got = 0;
 
 		for (i = 0; i < w->n_rxq; i++)
-			worker_poll(w, policy, &w->rxq[i], now);
+			got += worker_poll(w, policy, &w->rxq[i], now);
 		if (w->handoff)
-			drain_inbox(w, policy, now);
+			got += drain_inbox(w, policy, now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
-		/* Expire a few subflows, and report RCU quiescence for the token table. */
+		/* Sweep by time, bounded; report RCU quiescence for the token table. */
 		if (w->pipeline.tracker != NULL)
-			mpn_tracker_loop(w->pipeline.tracker, now, 64);
+			mpn_tracker_housekeeping(w->pipeline.tracker, now);
+		/* `show runtime`: the share of the loop spent on packets. */
+		w->stats->polls++;
+		if (got > 0) {
+			w->stats->busy_polls++;
+			w->stats->busy_cycles += rte_get_tsc_cycles() - now;
+		} else {
+			w->stats->idle_cycles += rte_get_tsc_cycles() - now;
+		}
 	}
 	mpn_policy_slot_reader_offline(w->policy, w->index);
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,9 +21,13 @@
 /* Frames that must go out even when malloc() fails: never freed. */
 static const char cli_frame_oom[] = "-error: out of memory\n";
 static const char cli_frame_busy[] = "-error: too many clients; try again later\n";
+static const char cli_frame_idle[] = "-error: idle timeout\n";
 
 struct cli_client {
 	int fd;              /* -1 when the slot is free */
+	uid_t uid;           /* the peer's, from SO_PEERCRED */
+	bool privileged;     /* root, or the daemon's own user: uses the reserved slots */
+	int64_t last_active; /* seconds (the server's clock) of its last request byte */
 	bool eof;            /* the client shut down its sending side */
 	bool discarding;     /* skipping the rest of an over-long line */
 	const char *out;     /* the reply being written: status, body, NUL */
@@ -41,6 +46,8 @@ struct mpn_cli_server {
 	ino_t ino;
 	char path[SUN_PATH_MAX];
 	struct mpn_cli_server_stats stats;
+	unsigned int idle_timeout;       /* s; 0: never */
+	int64_t (*clock)(void);          /* seconds, monotonic; replaceable for tests */
 	struct cli_client clients[MPN_CLI_MAX_CLIENTS];
 	struct pollfd pfd[1 + MPN_CLI_MAX_CLIENTS];
 	unsigned int pfd_client[1 + MPN_CLI_MAX_CLIENTS];
@@ -185,6 +192,23 @@ cli_lookup_group(const char *group, gid_t *gid, char *err, size_t errlen)
 	return 0;
 }
 
+static int64_t
+cli_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+void
+mpn_cli_server_set_idle_timeout(struct mpn_cli_server *srv, unsigned int seconds,
+	int64_t (*clock)(void))
+{
+	srv->idle_timeout = seconds;
+	srv->clock = clock != NULL ? clock : cli_clock;
+}
+
 struct mpn_cli_server *
 mpn_cli_server_open(const char *path, mode_t mode, const char *group, char *err,
 	size_t errlen)
@@ -221,6 +245,8 @@ mpn_cli_server_open(const char *path, mode_t mode, const char *group, char *err,
 	}
 	for (i = 0; i < MPN_CLI_MAX_CLIENTS; i++)
 		srv->clients[i].fd = -1;
+	srv->idle_timeout = MPN_CLI_DEFAULT_IDLE_TIMEOUT;
+	srv->clock = cli_clock;
 	memcpy(srv->path, path, strlen(path) + 1);
 	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0) {
@@ -504,11 +530,48 @@ client_serve(struct mpn_cli_server *srv, struct cli_client *c)
 	return ran;
 }
 
-/* Accept what is waiting; refuse, politely, clients beyond the limit. */
+/* Refuse a connection, politely: a fresh socket's buffer holds this short frame. */
+static void
+refuse(int fd, const char *frame, size_t len)
+{
+	(void)send(fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+/*
+ * Whether a client of @p uid may take a slot now. Root and the daemon's
+ * own user may take any free slot; everyone else is kept out of the last
+ * MPN_CLI_RESERVED_SLOTS and to MPN_CLI_MAX_PER_UID connections each, so
+ * that no group member, however many idle connections they open, can lock
+ * the operator out.
+ */
+static bool
+slot_allowed(const struct mpn_cli_server *srv, uid_t uid, bool privileged)
+{
+	unsigned int i, others = 0, same = 0;
+
+	if (privileged)
+		return true;
+	for (i = 0; i < MPN_CLI_MAX_CLIENTS; i++) {
+		const struct cli_client *c = &srv->clients[i];
+
+		if (c->fd < 0 || c->privileged)
+			continue;
+		others++;
+		if (c->uid == uid)
+			same++;
+	}
+	return others < MPN_CLI_MAX_CLIENTS - MPN_CLI_RESERVED_SLOTS && same < MPN_CLI_MAX_PER_UID;
+}
+
+/* Accept what is waiting; refuse, politely, clients beyond the limits. */
 static void
 server_accept(struct mpn_cli_server *srv)
 {
 	unsigned int tries, i;
+	struct ucred cred;
+	socklen_t clen;
+	bool privileged;
 	int fd;
 
 	/* Bounded: a flood of connections is taken over several polls. */
@@ -525,20 +588,49 @@ server_accept(struct mpn_cli_server *srv)
 				srv->accept_pause = true;
 			return;
 		}
+		clen = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0)
+			cred.uid = (uid_t)-1; /* unknown: the least privileged */
+		privileged = cred.uid == 0 || cred.uid == geteuid();
 		for (i = 0; i < MPN_CLI_MAX_CLIENTS; i++)
 			if (srv->clients[i].fd < 0)
 				break;
-		if (i == MPN_CLI_MAX_CLIENTS) {
-			/* A fresh socket's buffer holds this short frame: no need to wait. */
-			(void)send(fd, cli_frame_busy, sizeof(cli_frame_busy),
-				MSG_NOSIGNAL | MSG_DONTWAIT);
-			close(fd);
+		if (i == MPN_CLI_MAX_CLIENTS || !slot_allowed(srv, cred.uid, privileged)) {
+			refuse(fd, cli_frame_busy, sizeof(cli_frame_busy));
 			srv->stats.rejected++;
 			continue;
 		}
 		srv->clients[i].fd = fd;
+		srv->clients[i].uid = cred.uid;
+		srv->clients[i].privileged = privileged;
+		srv->clients[i].last_active = srv->clock();
 		srv->stats.accepted++;
 		srv->stats.clients++;
+	}
+}
+
+/*
+ * A client that has sent nothing for idle_timeout seconds, and has no reply
+ * still going out, is closed: an idle connection holds a slot for nothing.
+ */
+static void
+close_idle(struct mpn_cli_server *srv)
+{
+	int64_t now;
+	unsigned int i;
+
+	if (srv->idle_timeout == 0)
+		return;
+	now = srv->clock();
+	for (i = 0; i < MPN_CLI_MAX_CLIENTS; i++) {
+		struct cli_client *c = &srv->clients[i];
+
+		if (c->fd < 0 || client_has_output(c) ||
+				now - c->last_active <= (int64_t)srv->idle_timeout)
+			continue;
+		(void)send(c->fd, cli_frame_idle, sizeof(cli_frame_idle), MSG_NOSIGNAL | MSG_DONTWAIT);
+		srv->stats.idle_closed++;
+		client_close(srv, c);
 	}
 }
 
@@ -582,9 +674,12 @@ mpn_cli_server_poll(struct mpn_cli_server *srv, int timeout_ms)
 
 		if (c->fd < 0)
 			continue;
-		if ((re & POLLIN) != 0 && client_read(c) != 0) {
-			client_drop(srv, c);
-			continue;
+		if ((re & POLLIN) != 0) {
+			if (client_read(c) != 0) {
+				client_drop(srv, c);
+				continue;
+			}
+			c->last_active = srv->clock();
 		}
 		/*
 		 * POLLHUP means the peer closed both directions: no reply can reach
@@ -599,6 +694,7 @@ mpn_cli_server_poll(struct mpn_cli_server *srv, int timeout_ms)
 	}
 	if ((srv->pfd[0].revents & POLLIN) != 0)
 		server_accept(srv);
+	close_idle(srv);
 	return ran;
 }
 

@@ -25,9 +25,13 @@
  * - one poll runs at most MPN_CLI_SERVER_BURST commands per client, so a
  *   client that pipelines many commands cannot starve the others.
  *
- * XXX: there is no idle timeout, so MPN_CLI_MAX_CLIENTS idle connections
- * lock others out until one closes. The socket's mode and group decide who
- * may connect at all; keep them narrow.
+ * - a client that sends nothing for the idle timeout (default
+ *   MPN_CLI_DEFAULT_IDLE_TIMEOUT) is closed;
+ * - the last MPN_CLI_RESERVED_SLOTS slots are for root and the daemon's own
+ *   user (SO_PEERCRED), and any other user holds at most
+ *   MPN_CLI_MAX_PER_UID connections: idle members of the socket's group
+ *   cannot lock the operator out. The socket's mode and group decide who
+ *   may connect at all; keep them narrow.
  *
  * The wire protocol is described in cli.h. A server is not thread-safe:
  * call every function from one thread.
@@ -38,6 +42,12 @@
 
 /** Most clients connected at once. */
 #define MPN_CLI_MAX_CLIENTS 64
+/** Slots only root and the daemon's own user may take. */
+#define MPN_CLI_RESERVED_SLOTS 4
+/** Connections one other user may hold at once. */
+#define MPN_CLI_MAX_PER_UID 16
+/** Seconds without a request byte after which a client is closed. */
+#define MPN_CLI_DEFAULT_IDLE_TIMEOUT 300
 /** Most commands run for one client in one mpn_cli_server_poll(). */
 #define MPN_CLI_SERVER_BURST 8
 
@@ -51,6 +61,7 @@ struct mpn_cli_server_stats {
 	uint64_t errors;     /**< replies that carried an error */
 	uint64_t overlong;   /**< request lines longer than MPN_CLI_LINE_MAX */
 	uint64_t dropped;    /**< clients closed on a send or receive error */
+	uint64_t idle_closed; /**< clients closed after the idle timeout */
 	unsigned int clients; /**< connected now */
 };
 
@@ -93,6 +104,14 @@ mpn_cli_server_open(const char *path, mode_t mode, const char *group, char *err,
  */
 int
 mpn_cli_server_poll(struct mpn_cli_server *srv, int timeout_ms);
+
+/**
+ * Set the idle timeout (seconds, 0: never) and, for tests, the clock it is
+ * measured with (seconds, monotonic; NULL: CLOCK_MONOTONIC).
+ */
+void
+mpn_cli_server_set_idle_timeout(struct mpn_cli_server *srv, unsigned int seconds,
+	int64_t (*clock)(void));
 
 /** Read the server's counters. */
 void

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@
 
 #define BIG_ROWS 12000       /* about 1 MB of text */
 #define N_CONCURRENT 50
+#define RTE_DIM_LOCAL(a) (sizeof(a) / sizeof((a)[0]))
 
 static char tmpdir[64];
 static char sock_path[96];
@@ -716,6 +718,128 @@ test_never_blocks(void **state)
 	mpn_cli_server_close(srv);
 }
 
+/* A clock the test moves by hand: the idle timeout is asserted, not waited for. */
+static _Atomic int64_t fake_now = 1000;
+
+static int64_t
+fake_clock(void)
+{
+	return atomic_load(&fake_now);
+}
+
+/* Poll the server (no thread) until @p cond holds, at most @p n times. */
+#define POLL_UNTIL(srv, cond, n) do { \
+	unsigned int _i; \
+	for (_i = 0; _i < (n) && !(cond); _i++) \
+		mpn_cli_server_poll((srv), 10); \
+} while (0)
+
+/* An idle client is closed after the timeout; a talking one is not. */
+static void
+test_idle_timeout(void **state)
+{
+	struct mpn_cli_server_stats stats;
+	struct mpn_cli_server *srv;
+	struct conn *idle, *busy;
+	char err[256], buf[64];
+	ssize_t n = -1;
+
+	(void)state;
+	srv = mpn_cli_server_open(sock_path, 0600, NULL, err, sizeof(err));
+	assert_non_null(srv);
+	mpn_cli_server_set_idle_timeout(srv, 60, fake_clock);
+	idle = conn_open();
+	busy = conn_open();
+	assert_non_null(idle);
+	assert_non_null(busy);
+	POLL_UNTIL(srv, (mpn_cli_server_get_stats(srv, &stats), stats.clients == 2), 100);
+	assert_int_equal(stats.clients, 2);
+	atomic_fetch_add(&fake_now, 59);
+	assert_int_equal(conn_send(busy, "show version\n", 13), 0);
+	POLL_UNTIL(srv, (mpn_cli_server_get_stats(srv, &stats), stats.commands == 1), 100);
+	atomic_fetch_add(&fake_now, 2);
+	mpn_cli_server_poll(srv, 0);
+	mpn_cli_server_get_stats(srv, &stats);
+	assert_int_equal(stats.idle_closed, 1);
+	assert_int_equal(stats.clients, 1);
+	/* The idle one was told why, then closed. */
+	n = recv(idle->fd, buf, sizeof(buf) - 1, 0);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "idle timeout"));
+	conn_close(idle);
+	conn_close(busy);
+	mpn_cli_server_close(srv);
+}
+
+/*
+ * Other users cannot take the reserved slots, nor more than
+ * MPN_CLI_MAX_PER_UID each: with every slot they can have taken, root still
+ * gets in. Needs root to connect as other users.
+ */
+static void
+test_reserved_slots(void **state)
+{
+	const unsigned int users = (MPN_CLI_MAX_CLIENTS - MPN_CLI_RESERVED_SLOTS) /
+		MPN_CLI_MAX_PER_UID + 1;
+	struct mpn_cli_server_stats stats;
+	struct mpn_cli_server *srv;
+	int pipes[2], status;
+	char err[256];
+	unsigned int u;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();   /* connecting as several users needs setuid() */
+	/* The other users must reach the socket: open the test's directory to them. */
+	assert_int_equal(chmod(tmpdir, 0755), 0);
+	srv = mpn_cli_server_open(sock_path, 0666, NULL, err, sizeof(err));
+	assert_non_null(srv);
+	assert_int_equal(pipe(pipes), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* One process per user, each opening more than its share, then waiting. */
+		close(pipes[1]);   /* only the test keeps the write end: its close is EOF */
+		for (u = 0; u < users; u++) {
+			if (fork() == 0) {
+				struct conn *c[MPN_CLI_MAX_PER_UID + 4];
+				unsigned int i;
+				char x;
+
+				if (setuid(60000 + u) != 0)
+					_exit(2);
+				for (i = 0; i < RTE_DIM_LOCAL(c); i++)
+					c[i] = conn_open();
+				(void)read(pipes[0], &x, 1);
+				_exit(0);
+			}
+		}
+		while (wait(NULL) > 0)
+			;
+		_exit(0);
+	}
+	/* Bounded: every user's connections have been accepted or refused. */
+	POLL_UNTIL(srv, (mpn_cli_server_get_stats(srv, &stats),
+		stats.accepted + stats.rejected >= users * (MPN_CLI_MAX_PER_UID + 4)), 2000);
+	assert_int_equal(stats.accepted + stats.rejected, users * (MPN_CLI_MAX_PER_UID + 4));
+	assert_int_equal(stats.clients, MPN_CLI_MAX_CLIENTS - MPN_CLI_RESERVED_SLOTS);
+	{
+		struct conn *root = conn_open();
+
+		assert_non_null(root);
+		POLL_UNTIL(srv, (mpn_cli_server_get_stats(srv, &stats),
+			stats.clients == MPN_CLI_MAX_CLIENTS - MPN_CLI_RESERVED_SLOTS + 1), 100);
+		assert_int_equal(stats.clients, MPN_CLI_MAX_CLIENTS - MPN_CLI_RESERVED_SLOTS + 1);
+		conn_close(root);
+	}
+	close(pipes[1]);   /* the children read EOF and exit */
+	close(pipes[0]);
+	waitpid(pid, &status, 0);
+	mpn_cli_server_close(srv);
+}
+
 int
 main(void)
 {
@@ -728,6 +852,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_slots, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,12 +73,36 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 	return 0;
 }
 
+/* `tracking = on | off` (or true | false). */
+static int
+get_on_off(struct mpn_cfg_loader *ld, const config_setting_t *g, const char *name, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	const char *v;
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		*out = config_setting_get_bool(s) != 0;
+		return 0;
+	}
+	v = config_setting_get_string(s);
+	if (v != NULL && strcmp(v, "on") == 0)
+		*out = true;
+	else if (v != NULL && strcmp(v, "off") == 0)
+		*out = false;
+	else
+		return mpn_cfg_fail(ld, s, "'%s' is \"on\" or \"off\"", name);
+	return 0;
+}
+
 static int
 load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
 	static const char *const known[] = {
 		"closed-timeout", "connections", "embryonic-timeout", "half-closed-timeout",
-		"idle-timeout", "subflows", "unknown-subflow", NULL,
+		"idle-timeout", "learn-limit", "subflows", "tracking", "unconfirmed-timeout",
+		"unknown-subflow", NULL,
 	};
 	struct mpn_config_tables *t = &cfg->tables;
 	const config_setting_t *g = config_setting_get_member(root, "tables");
@@ -90,8 +114,13 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 	t->idle_timeout = 3600;
 	t->half_closed_timeout = 600;
 	t->closed_timeout = 10;
-	if (g == NULL)
+	t->unconfirmed_timeout = 0;
+	t->learn_limit = 90;
+	t->tracking = true;
+	if (g == NULL) {
+		t->unconfirmed_timeout = t->embryonic_timeout;
 		return 0;
+	}
 	if (!config_setting_is_group(g))
 		return mpn_cfg_fail(ld, g, "'tables' must be a group: tables = { subflows = N; ... };");
 	if (mpn_cfg_check_known(ld, g, "tables", known) != 0 ||
@@ -102,8 +131,15 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 			mpn_cfg_get_uint(ld, g, "half-closed-timeout", 1, 86400,
 				&t->half_closed_timeout) != 0 ||
 			mpn_cfg_get_uint(ld, g, "closed-timeout", 1, 3600, &t->closed_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "unconfirmed-timeout", 1, 86400,
+				&t->unconfirmed_timeout) != 0 ||
+			mpn_cfg_get_uint(ld, g, "learn-limit", 1, 100, &t->learn_limit) != 0 ||
+			get_on_off(ld, g, "tracking", &t->tracking) != 0 ||
 			mpn_cfg_get_string(ld, g, "unknown-subflow", mid, sizeof(mid), false) != 0)
 		return -1;
+	/* Unconfirmed mid-stream entries live no longer than embryonic ones by default. */
+	if (t->unconfirmed_timeout == 0)
+		t->unconfirmed_timeout = t->embryonic_timeout;
 	if (strcmp(mid, "learn") == 0)
 		t->unknown_subflow_drop = false;
 	else if (strcmp(mid, "drop") == 0)
@@ -118,7 +154,7 @@ load_tables(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_
 static int
 load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
-	static const char *const known[] = { "group", "mode", "socket", NULL };
+	static const char *const known[] = { "group", "idle-timeout", "mode", "socket", NULL };
 	struct mpn_config_control *c = &cfg->control;
 	const config_setting_t *g = config_setting_get_member(root, "control");
 	char mode[8] = "";
@@ -127,6 +163,7 @@ load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn
 
 	snprintf(c->socket, sizeof(c->socket), "%s", MPN_DEFAULT_CONTROL_SOCKET);
 	c->mode = MPN_DEFAULT_CONTROL_MODE;
+	c->idle_timeout = 300;
 	if (g == NULL)
 		return 0;
 	if (!config_setting_is_group(g))
@@ -134,7 +171,8 @@ load_control(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn
 	if (mpn_cfg_check_known(ld, g, "control", known) != 0 ||
 			mpn_cfg_get_string(ld, g, "socket", c->socket, sizeof(c->socket), false) != 0 ||
 			mpn_cfg_get_string(ld, g, "group", c->group, sizeof(c->group), false) != 0 ||
-			mpn_cfg_get_string(ld, g, "mode", mode, sizeof(mode), false) != 0)
+			mpn_cfg_get_string(ld, g, "mode", mode, sizeof(mode), false) != 0 ||
+			mpn_cfg_get_uint(ld, g, "idle-timeout", 0, 86400, &c->idle_timeout) != 0)
 		return -1;
 	if (c->socket[0] != '/')
 		return mpn_cfg_fail(ld, config_setting_get_member(g, "socket"),
@@ -286,7 +324,7 @@ int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"class-maps", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
+		"class-maps", "cluster", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
 		"tables", "tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -296,6 +334,22 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 
 	memset(cfg, 0, sizeof(*cfg));
 	config_init(&c);
+	{
+		FILE *f = fopen(path, "r");
+		char *text = NULL;
+		size_t cap = 0;
+		ssize_t n;
+
+		if (f != NULL) {
+			n = getdelim(&text, &cap, '\0', f);
+			fclose(f);
+			if (n >= 0 && mpn_cfg_check_int_literals(path, text, err, errlen) != 0) {
+				free(text);
+				goto out;
+			}
+			free(text);
+		}
+	}
 	if (config_read_file(&c, path) != CONFIG_TRUE) {
 		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
 			snprintf(err, errlen, "%s: cannot read the configuration file "
@@ -318,6 +372,7 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 			load_tables(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
+			mpn_cfg_load_cluster(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_policy(&ld, root, cfg) != 0)
 		goto out;
 	rc = 0;
@@ -332,5 +387,7 @@ void
 mpn_config_release(struct mpn_config *cfg)
 {
 	mpn_policy_free(cfg->policy);
+	/* The store password is a secret: a plain memset of a dying object may be elided. */
+	explicit_bzero(cfg->cluster.password, sizeof(cfg->cluster.password));
 	memset(cfg, 0, sizeof(*cfg));
 }

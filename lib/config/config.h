@@ -66,6 +66,9 @@ struct mpn_config_tables {
 	unsigned int half_closed_timeout; /**< s, ASA `timeout half-closed` */
 	unsigned int closed_timeout;      /**< s, kept after RST or both FINs */
 	bool unknown_subflow_drop;        /**< false: learn mid-stream subflows */
+	unsigned int unconfirmed_timeout; /**< s, a learned entry seen one way only */
+	unsigned int learn_limit;         /**< % of subflows above which nothing is learned */
+	bool tracking;                    /**< false: the stateless tcp-map only, no tables */
 };
 
 #define MPN_DEFAULT_SUBFLOWS 65536
@@ -76,10 +79,56 @@ struct mpn_config_control {
 	char socket[108];                  /**< unix socket path (sun_path size) */
 	unsigned int mode;                 /**< file mode, e.g. 0660 */
 	char group[MPN_CONFIG_NAME_MAX];   /**< owning group, "" = the process's */
+	unsigned int idle_timeout;         /**< s a client may stay silent; 0 = forever */
 };
 
 #define MPN_DEFAULT_CONTROL_SOCKET "/run/mpnorm/mpnorm.sock"
 #define MPN_DEFAULT_CONTROL_MODE 0660
+
+/** What a join gets when the directory cannot answer (doc/cluster.md §6). */
+enum mpn_cluster_unreachable {
+	MPN_CLUSTER_UNREACHABLE_VERIFY, /**< as without a directory: the tcp-map's `join` decides */
+	MPN_CLUSTER_UNREACHABLE_ALLOW,  /**< pass unverified (fail open) */
+	MPN_CLUSTER_UNREACHABLE_DROP,   /**< drop (fail closed) */
+};
+
+#define MPN_CLUSTER_NODE_MAX 33      /**< node name: 32 characters and the NUL */
+#define MPN_CLUSTER_PREFIX_MAX 33    /**< key prefix: 32 characters and the NUL */
+#define MPN_CLUSTER_HOST_MAX 256
+#define MPN_CLUSTER_USER_MAX 129
+#define MPN_CLUSTER_PASSWORD_MAX 257
+
+/**
+ * The shared token directory: the `cluster` group (doc/cluster.md). Absent:
+ * @c enabled is false and nothing else is set.
+ *
+ * The password is a secret: it is read from the credentials file at load,
+ * never printed, and cleared by mpn_config_release().
+ */
+struct mpn_config_cluster {
+	bool enabled;
+	int line;                                /**< line of the group, for messages */
+	char store[MPN_CLUSTER_HOST_MAX + 8];    /**< as written: "host:port" or a path */
+	bool is_unix;                            /**< store is a unix socket path */
+	char host[MPN_CLUSTER_HOST_MAX];         /**< TCP: host name or address */
+	unsigned int port;                       /**< TCP port */
+	char path[108];                          /**< unix socket path (sun_path size) */
+	char credentials[MPN_CONFIG_PATH_MAX];   /**< the file, "" for none */
+	char user[MPN_CLUSTER_USER_MAX];         /**< ACL user, "" = default */
+	char password[MPN_CLUSTER_PASSWORD_MAX]; /**< secret; "" = no AUTH */
+	char node[MPN_CLUSTER_NODE_MAX];         /**< this box's name in records */
+	char prefix[MPN_CLUSTER_PREFIX_MAX];     /**< key prefix in the store */
+	unsigned int ttl;                        /**< s, lifetime of an entry */
+	unsigned int fetch_timeout;              /**< ms */
+	enum mpn_cluster_unreachable unreachable;
+	unsigned int request_ring;               /**< requests each worker can queue */
+	unsigned int answer_ring;                /**< answers each worker can hold */
+};
+
+#define MPN_DEFAULT_CLUSTER_TTL 3600
+#define MPN_DEFAULT_CLUSTER_FETCH_TIMEOUT 500
+#define MPN_DEFAULT_CLUSTER_RING 1024
+#define MPN_DEFAULT_CLUSTER_PREFIX "mpn:"
 
 /** One entry of the `ports` list. */
 struct mpn_config_port {
@@ -104,6 +153,7 @@ struct mpn_config {
 	struct mpn_config_dataplane dataplane;
 	struct mpn_config_control control;
 	struct mpn_config_tables tables;
+	struct mpn_config_cluster cluster;
 	unsigned int n_ports;
 	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
 	unsigned int n_links;
@@ -120,9 +170,13 @@ struct mpn_config {
 int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen);
 
-/** Free what mpn_config_load() allocated (the policy). */
+/** Free what mpn_config_load() allocated (the policy) and clear the secrets. */
 void
 mpn_config_release(struct mpn_config *cfg);
+
+/** "verify", "allow" or "drop". */
+const char *
+mpn_cluster_unreachable_name(enum mpn_cluster_unreachable u);
 
 /** Index of the port named @p name, or -1. */
 int

@@ -261,7 +261,7 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 	static const char *const known[] = {
 		"add-addr", "addresses", "dss", "join", "malformed", "mode", "mp-capable",
 		"mp-fail", "mp-fastclose", "mp-join", "mp-prio", "mp-tcprst", "private",
-		"remove-addr", "subflow-limit", "unknown", NULL,
+		"join-pending-limit", "remove-addr", "subflow-limit", "unknown", NULL,
 	};
 	/* Subtype names in the order of their values (RFC 8684 §7.4). */
 	static const char *const subtypes[] = {
@@ -283,7 +283,9 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 	if (mpn_cfg_check_known(ld, s, "mptcp", known) != 0 ||
 			get_word(ld, s, "mode", modes, &mode) != 0 ||
 			get_word(ld, s, "join", joins, &join) != 0 ||
-			mpn_cfg_get_uint(ld, s, "subflow-limit", 0, 256, &mp->subflow_limit) != 0 ||
+			mpn_cfg_get_uint(ld, s, "subflow-limit", 0, 12, &mp->subflow_limit) != 0 ||
+			mpn_cfg_get_uint(ld, s, "join-pending-limit", 1, 4,
+				&mp->join_pending_limit) != 0 ||
 			get_action(ld, s, "malformed", ALLOW_CLEAR_DROP, &mp->malformed) != 0 ||
 			get_action(ld, s, "private", ANY_ACTION,
 				&mp->subtype_action[0xf]) != 0 ||
@@ -297,7 +299,10 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 		if (get_action(ld, s, subtypes[i], ANY_ACTION, &mp->subtype_action[i]) != 0)
 			return -1;
 	{
-		static const char *const aknown[] = { "action", "allow", "ports", NULL };
+		static const char *const aknown[] = {
+			"action", "allow", "deny", "hmac", "ports", NULL,
+		};
+		static const char *const hmacs[] = { "ignore", "enforce", NULL };
 		const config_setting_t *a = config_setting_get_member(s, "addresses");
 		struct mpn_addaddr_policy *ap = &mp->add_addr;
 
@@ -305,12 +310,17 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 			if (!config_setting_is_group(a))
 				return mpn_cfg_fail(ld, a, "'addresses' must be a group "
 					"{ allow = [ \"PREFIX\", ... ]; ports = [ ... ]; action = \"clear\"; }");
+			int hmac = (int)ap->hmac;
+
 			if (mpn_cfg_check_known(ld, a, "addresses", aknown) != 0 ||
 					get_prefixes(ld, a, "allow", ap->prefixes, &ap->n_prefixes) != 0 ||
+					get_prefixes(ld, a, "deny", ap->deny, &ap->n_deny) != 0 ||
 					get_ports(ld, a, "ports", ap->ports, &ap->n_ports) != 0 ||
+					get_word(ld, a, "hmac", hmacs, &hmac) != 0 ||
 					get_action(ld, a, "action", CLEAR_DROP, &ap->action) != 0)
 				return -1;
-			ap->restricted = true;
+			ap->hmac = (enum mpn_addaddr_hmac_policy)hmac;
+			ap->restricted = ap->n_prefixes > 0 || ap->n_deny > 0 || ap->n_ports > 0;
 		}
 	}
 	return 0;

@@ -38,6 +38,19 @@ int
 mpn_cfg_get_string(struct mpn_cfg_loader *ld, const config_setting_t *group,
 	const char *name, char *out, size_t cap, bool required);
 
+/*
+ * Reject integer literals of @p text (the file @p path) that do not fit in
+ * 32 bits, which libconfig 1.5 wraps silently. @return 0 or -1 with
+ * "FILE:LINE: ..." in @p err.
+ */
+int
+mpn_cfg_check_int_literals(const char *path, const char *text, char *err, size_t errlen);
+
+/* The `cluster` section (config_cluster.c). */
+int
+mpn_cfg_load_cluster(struct mpn_cfg_loader *ld, const config_setting_t *root,
+	struct mpn_config *cfg);
+
 /* The policy sections: tcp-maps, class-maps, policy-maps, service-policy. */
 int
 mpn_cfg_load_policy(struct mpn_cfg_loader *ld, const config_setting_t *root,

@@ -375,6 +375,15 @@ test_policy_errors(void **state)
 	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { addresses = { allow = [ \"10.0.0.0/40\" ]; }; }; } );\n",
 		2, "not an IPv4 or IPv6 prefix");
 	expect_error("tcp-maps = ( { name = \"m\";\n  mss-clamp = 10; } );\n", 2, "too small");
+	/*
+	 * libconfig 1.5 wraps 32-bit overflows (4294967396 would read as 100):
+	 * the literal the user wrote is refused, quoted.
+	 */
+	expect_error("tcp-maps = ( { name = \"m\";\n  mss-clamp = 4294967396; } );\n", 2,
+		"4294967396 does not fit in a 32-bit integer");
+	expect_error("# 99999999999 in a comment is fine\ntables = { subflows = 0x100000000; };\n",
+		2, "0x100000000 does not fit");
+	expect_error("dataplane = {\n workers = -4294967297; };\n", 2, "-4294967297 does not fit");
 	expect_error("tcp-maps = ( { name = \"default\"; } );\n", 1, "built in");
 	expect_error("class-maps = ( { name = \"c\";\n match = { dst-port = \"90-80\"; }; } );\n", 2,
 		"a port is a number or a range");

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Helpers every section loader uses: typed getters with ranges, unknown-key
  * checks, and errors that carry FILE:LINE. */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libconfig.h>
@@ -103,3 +107,68 @@ mpn_cfg_get_string(struct mpn_cfg_loader *ld, const config_setting_t *group, con
 	return 0;
 }
 
+
+/*
+ * libconfig 1.5 (Debian 12) stores an integer literal without an L suffix
+ * in 32 bits and silently wraps a larger one: `mss-clamp = 4294967396;`
+ * reaches every getter as 100. The range checks never see what the user
+ * wrote, so the file itself is scanned first: every integer literal outside
+ * strings and comments that does not fit in a signed 32-bit integer is an
+ * error that quotes it. No mpnorm setting needs a larger number.
+ */
+int
+mpn_cfg_check_int_literals(const char *path, const char *text, char *err, size_t errlen)
+{
+	const char *p = text;
+	int line = 1;
+
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == '"') {
+			/* A string: to its closing quote, escapes included. */
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				else if (*p == '\n')
+					line++;
+			}
+			if (*p == '"')
+				p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
+				if (*p == '\n')
+					line++;
+			if (*p != '\0')
+				p += 2;
+		} else if (isdigit((unsigned char)*p) && (p == text ||
+				!(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.'))) {
+			const char *start = p;
+			unsigned long long v;
+			char *end;
+			bool neg = p > text && p[-1] == '-';
+
+			errno = 0;
+			v = strtoull(p, &end, 0);
+			/* A float (1.5, 1e3) is not an integer: skip it whole. */
+			if (*end == '.' || *end == 'e' || *end == 'E') {
+				p = end + 1;
+				continue;
+			}
+			if (errno == ERANGE || v > (neg ? 0x80000000ull : 0x7fffffffull)) {
+				snprintf(err, errlen, "%s:%d: %s%.*s does not fit in a 32-bit integer "
+					"(libconfig would silently wrap it)", path, line, neg ? "-" : "",
+					(int)(end - start), start);
+				return -1;
+			}
+			p = end;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}

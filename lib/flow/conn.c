@@ -16,7 +16,7 @@
 #include "conn.h"
 #include "mptcp_crypto.h"
 
-/* Slot states (mpn_conn_subflow.used, mpn_conn_addr.used). */
+/* Address slot states (mpn_conn_addr.used). */
 #define SLOT_FREE 0
 #define SLOT_VALID 1
 #define SLOT_WRITING 2
@@ -34,12 +34,21 @@ struct mpn_conn_table {
 	uint32_t max_threads;
 	uint64_t serial;               /* atomic */
 	uint32_t live;                 /* atomic */
+	/*
+	 * Publication (lookup then add) and the last release (delete) of a
+	 * connection. Taken once per connection, never per packet.
+	 */
+	rte_spinlock_t create_lock;
+	mpn_conn_history_fn history;
+	void *history_arg;
 };
 
 /*
- * Called by the hash's RCU defer queue once no worker can still hold a
+ * Called by the hash's RCU defer queue once no reader can still hold a
  * pointer obtained through the deleted token. A record has one hash entry
- * per token, so it goes back to the pool with the last one.
+ * per token, so it goes back to the pool with the last one, its keys
+ * cleared first (RFC 7430 §3: a key left in memory is a key in the next
+ * core dump).
  */
 static void
 conn_free_key_data(void *p, void *key_data)
@@ -49,6 +58,8 @@ conn_free_key_data(void *p, void *key_data)
 
 	if (__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
+	explicit_bzero(&c->key_a, sizeof(c->key_a));
+	explicit_bzero(&c->key_b, sizeof(c->key_b));
 	__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
 	rte_ring_enqueue(ct->free, c);
 }
@@ -72,6 +83,7 @@ mpn_conn_table_create(const char *name, uint32_t max_conns, uint32_t max_threads
 	if (ct == NULL)
 		goto nomem;
 	ct->n = max_conns;
+	rte_spinlock_init(&ct->create_lock);
 	ct->max_threads = max_threads;
 	ct->pool = rte_zmalloc_socket("mpn_conn_pool", (size_t)max_conns * sizeof(*ct->pool),
 		RTE_CACHE_LINE_SIZE, socket);
@@ -188,17 +200,35 @@ mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token)
 	return data;
 }
 
-/* Write the fixed part of a subflow slot the caller owns (used == WRITING). */
+/*
+ * Slot writes happen under the record's lock; the seqlock lets lock-free
+ * readers (`show connections`, the offline summary) take consistent copies.
+ */
 static void
-slot_write(struct mpn_conn_subflow *s, uint64_t serial, uint8_t role, bool init_is_a,
-	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
-	uint8_t tcp_state)
+slot_begin(struct mpn_conn_subflow *s)
 {
 	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-	size_t alen = family == 6 ? 16 : 4;
 
 	__atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+slot_end(struct mpn_conn_subflow *s)
+{
+	__atomic_store_n(&s->seq, __atomic_load_n(&s->seq, __ATOMIC_RELAXED) + 1,
+		__ATOMIC_RELEASE);
+}
+
+/* Fill a free slot for a new subflow (record lock held). */
+static void
+slot_fill(struct mpn_conn *c, struct mpn_conn_subflow *s, uint8_t used, uint8_t role,
+	bool init_is_a, uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+	uint16_t dport, uint8_t tcp_state, uint8_t join_state, uint64_t now)
+{
+	size_t alen = family == 6 ? 16 : 4;
+
+	slot_begin(s);
 	s->role = role;
 	s->family = family;
 	s->init_is_a = init_is_a;
@@ -208,55 +238,214 @@ slot_write(struct mpn_conn_subflow *s, uint64_t serial, uint8_t role, bool init_
 	memcpy(s->dst, dst, alen);
 	s->sport = sport;
 	s->dport = dport;
-	s->serial = serial;
+	s->serial = c->sf_serial++;
+	s->created = now;
+	s->refs = 1;
 	__atomic_store_n(&s->tcp_state, tcp_state, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->join_state, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->join_state, join_state, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pkts, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->bytes, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->drops, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->used, SLOT_VALID, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->used, used, __ATOMIC_RELEASE);
+	slot_end(s);
+}
+
+/*
+ * Give a slot up for good (record lock held): its counters live on in the
+ * record's totals, the history hook sees its last state, and its
+ * generation changes so that any observation still naming it knows.
+ */
+static void
+slot_free(struct mpn_conn_table *ct, struct mpn_conn *c, struct mpn_conn_subflow *s)
+{
+	if (ct != NULL && ct->history != NULL)
+		ct->history(ct->history_arg, c, s);
+	__atomic_add_fetch(&c->pkts, __atomic_load_n(&s->pkts, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bytes, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED),
+		__ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->drops, __atomic_load_n(&s->drops, __ATOMIC_RELAXED),
+		__ATOMIC_RELAXED);
+	slot_begin(s);
+	s->refs = 0;
+	__atomic_store_n(&s->gen, (uint16_t)(s->gen + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&s->used, MPN_SLOT_FREE, __ATOMIC_RELEASE);
+	slot_end(s);
+}
+
+/* A slot already held for the same 4-tuple: another observation of one subflow. */
+static int
+slot_find_tuple(const struct mpn_conn *c, uint8_t family, const uint8_t *src,
+	const uint8_t *dst, uint16_t sport, uint16_t dport)
+{
+	size_t alen = family == 6 ? 16 : 4;
+	unsigned int i;
+
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		const struct mpn_conn_subflow *s = &c->sf[i];
+
+		if (s->used == MPN_SLOT_FREE || s->family != family)
+			continue;
+		if (s->sport == sport && s->dport == dport && memcmp(s->src, src, alen) == 0 &&
+				memcmp(s->dst, dst, alen) == 0)
+			return (int)i;
+		if (s->sport == dport && s->dport == sport && memcmp(s->src, dst, alen) == 0 &&
+				memcmp(s->dst, src, alen) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int
+slot_find_free(const struct mpn_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
+		if (c->sf[i].used == MPN_SLOT_FREE)
+			return (int)i;
+	return -1;
+}
+
+static void
+slot_count(const struct mpn_conn *c, unsigned int *active, unsigned int *pending, int *oldest)
+{
+	uint64_t t = UINT64_MAX;
+	unsigned int i;
+
+	*active = *pending = 0;
+	*oldest = -1;
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		const struct mpn_conn_subflow *s = &c->sf[i];
+
+		if (s->used == MPN_SLOT_ACTIVE) {
+			(*active)++;
+		} else if (s->used == MPN_SLOT_PENDING) {
+			(*pending)++;
+			if (s->created < t) {
+				t = s->created;
+				*oldest = (int)i;
+			}
+		}
+	}
+}
+
+/* Take a reference on a record that is not dying. */
+static bool
+ref_get(struct mpn_conn *c)
+{
+	unsigned int tries;
+	uint32_t n;
+
+	for (tries = 0; tries < CAS_TRIES; tries++) {
+		n = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
+		if (n == 0)
+			return false;
+		if (__atomic_compare_exchange_n(&c->refs, &n, n + 1, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Attach an observation of an initial subflow to a record published from
+ * another observation point (create lock held, so the record cannot be
+ * unpublished meanwhile).
+ */
+static struct mpn_conn *
+conn_attach(struct mpn_conn *c, const struct mpn_conn_init *in, int *slot, uint16_t *gen,
+	int *err)
+{
+	int i;
+
+	if (!ref_get(c)) {
+		*err = -ENOSPC;
+		return NULL;
+	}
+	rte_spinlock_lock(&c->lock);
+	i = slot_find_tuple(c, in->family, in->src, in->dst, in->sport, in->dport);
+	if (i >= 0) {
+		c->sf[i].refs++;
+	} else {
+		i = slot_find_free(c);
+		if (i >= 0)
+			slot_fill(c, &c->sf[i], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family,
+				in->src, in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE,
+				in->now);
+	}
+	if (i >= 0)
+		*gen = c->sf[i].gen;
+	rte_spinlock_unlock(&c->lock);
+	if (i < 0) {
+		__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+		*err = -ENOSPC;
+		return NULL;
+	}
+	*slot = i;
+	*err = 1;
+	return c;
 }
 
 struct mpn_conn *
-mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *err)
+mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *slot,
+	uint16_t *gen, int *err)
 {
-	struct mpn_conn *c;
+	struct mpn_conn *c, *old_a, *old_b;
 	uint64_t idsn_a, idsn_b;
 	uint32_t tok_a, tok_b;
 	bool want_a, want_b;
 	void *obj;
 	int rc;
 
-	if (mpn_mptcp_key_token(in->version, in->key_a, &tok_a, &idsn_a) != 0 ||
+	if (in->have_tokens) {
+		tok_a = in->token_a;
+		tok_b = in->token_b;
+		idsn_a = in->idsn_a;
+		idsn_b = in->idsn_b;
+	} else if (mpn_mptcp_key_token(in->version, in->key_a, &tok_a, &idsn_a) != 0 ||
 			mpn_mptcp_key_token(in->version, in->key_b, &tok_b, &idsn_b) != 0) {
 		*err = -EIO;
 		return NULL;
+	}
+	rte_spinlock_lock(&ct->create_lock);
+	old_b = mpn_conn_lookup(ct, tok_b);
+	old_a = tok_a != tok_b ? mpn_conn_lookup(ct, tok_a) : NULL;
+	/* The same handshake, seen at another observation point. */
+	c = old_b != NULL ? old_b : old_a;
+	if (c != NULL && c->key_a == in->key_a && c->key_b == in->key_b &&
+			c->version == in->version) {
+		c = conn_attach(c, in, slot, gen, err);
+		rte_spinlock_unlock(&ct->create_lock);
+		return c;
 	}
 	/*
 	 * Tokens are unique per host (RFC 8684 §3.2), not across the hosts
 	 * behind one middle box: a token another connection holds is left to
 	 * it, and this connection is reachable by its other token only.
 	 */
-	want_b = mpn_conn_lookup(ct, tok_b) == NULL;
-	want_a = tok_a != tok_b && mpn_conn_lookup(ct, tok_a) == NULL;
+	want_b = old_b == NULL;
+	want_a = tok_a != tok_b && old_a == NULL;
 	if (!want_a && !want_b) {
+		rte_spinlock_unlock(&ct->create_lock);
 		*err = -EEXIST;
 		return NULL;
 	}
 	if (rte_ring_dequeue(ct->free, &obj) != 0) {
+		rte_spinlock_unlock(&ct->create_lock);
 		*err = -ENOSPC;
 		return NULL;
 	}
 	c = obj;
 	/* Nobody can see the record: it came back from the pool after a grace period. */
 	memset(c, 0, sizeof(*c));
+	rte_spinlock_init(&c->lock);
 	c->serial = __atomic_fetch_add(&ct->serial, 1, __ATOMIC_RELAXED);
 	c->created = in->now;
 	c->version = in->version;
 	c->flags_a = in->flags_a;
 	c->flags_b = in->flags_b;
 	c->decision = in->decision;
+	c->remote = in->remote;
 	c->key_a = in->key_a;
 	c->key_b = in->key_b;
 	c->idsn_a = idsn_a;
@@ -264,15 +453,12 @@ mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *
 	c->token_a = tok_a;
 	c->token_b = tok_b;
 	c->refs = 1;
-	c->sf_serial = 1;
-	c->sf[0].used = SLOT_WRITING;
-	slot_write(&c->sf[0], 0,
-		MPN_ROLE_INITIAL, true, in->family, in->src, in->dst, in->sport, in->dport,
-		in->tcp_state);
+	slot_fill(c, &c->sf[0], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family, in->src,
+		in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE, in->now);
 	c->free_refs = (uint32_t)want_a + (uint32_t)want_b;
 	c->live = 1;
 
-	/* Publication: the record is complete before the first insert. */
+	/* Publication: the record is complete before the first insert (release). */
 	if (want_b) {
 		rc = rte_hash_add_key_data(ct->h, &tok_b, c);
 		if (rc < 0) {
@@ -284,96 +470,229 @@ mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int *
 		rc = rte_hash_add_key_data(ct->h, &tok_a, c);
 		if (rc < 0) {
 			want_a = false;
-			__atomic_sub_fetch(&c->free_refs, 1, __ATOMIC_RELAXED);
+			c->free_refs--;
 		}
 	}
 	c->token_a_in = want_a;
 	c->token_b_in = want_b;
 	c->n_tokens = (uint8_t)(want_a + want_b);
 	if (!want_a && !want_b) {
+		/* Never visible to anyone: straight back to the pool. */
+		explicit_bzero(&c->key_a, sizeof(c->key_a));
+		explicit_bzero(&c->key_b, sizeof(c->key_b));
 		c->live = 0;
 		rte_ring_enqueue(ct->free, c);
+		rte_spinlock_unlock(&ct->create_lock);
 		*err = -ENOSPC;
 		return NULL;
 	}
 	__atomic_add_fetch(&ct->live, 1, __ATOMIC_RELAXED);
+	rte_spinlock_unlock(&ct->create_lock);
+	*slot = 0;
+	*gen = c->sf[0].gen;
 	*err = 0;
 	return c;
 }
 
-int
-mpn_conn_subflow_claim(struct mpn_conn *c, unsigned int limit, uint8_t role, bool init_is_a,
-	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
-	uint8_t tcp_state)
+static void
+limits_clamp(const struct mpn_conn_limits *lim, unsigned int *active, unsigned int *pending)
 {
-	unsigned int max = MPN_CONN_MAX_SUBFLOWS, tries, i;
-	uint32_t n;
+	*active = lim->active == 0 || lim->active > MPN_CONN_MAX_ACTIVE ? MPN_CONN_MAX_ACTIVE :
+		lim->active;
+	*pending = lim->pending == 0 || lim->pending > MPN_CONN_MAX_PENDING ?
+		MPN_CONN_MAX_PENDING : lim->pending;
+}
 
-	if (limit != 0 && limit < max)
-		max = limit;
-	/* Take a reference, unless the connection is dying (refs 0) or full. */
-	for (tries = 0; tries < CAS_TRIES; tries++) {
-		n = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
-		if (n == 0)
-			return -ENOENT;
-		if (n >= max)
-			return -ENOSPC;
-		if (__atomic_compare_exchange_n(&c->refs, &n, n + 1, false, __ATOMIC_ACQ_REL,
-				__ATOMIC_ACQUIRE))
-			break;
+int
+mpn_conn_join_admissible(const struct mpn_conn *c, const struct mpn_conn_limits *lim)
+{
+	unsigned int max_active, max_pending, active = 0, i;
+
+	if (__atomic_load_n(&c->refs, __ATOMIC_ACQUIRE) == 0)
+		return -ENOENT;
+	limits_clamp(lim, &max_active, &max_pending);
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
+		if (__atomic_load_n(&c->sf[i].used, __ATOMIC_ACQUIRE) == MPN_SLOT_ACTIVE)
+			active++;
+	return active >= max_active ? -ENOSPC : 0;
+}
+
+int
+mpn_conn_join_claim(struct mpn_conn *c, const struct mpn_conn_limits *lim, bool pending,
+	bool init_is_a, uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+	uint16_t dport, uint64_t now, uint16_t *gen)
+{
+	unsigned int max_active, max_pending, n_active, n_pending;
+	int i, oldest, rc;
+
+	limits_clamp(lim, &max_active, &max_pending);
+	if (!ref_get(c))
+		return -ENOENT;
+	rte_spinlock_lock(&c->lock);
+	i = slot_find_tuple(c, family, src, dst, sport, dport);
+	if (i >= 0) {
+		c->sf[i].refs++;
+		*gen = c->sf[i].gen;
+		rte_spinlock_unlock(&c->lock);
+		return i;
 	}
-	if (tries == CAS_TRIES)
-		return -ENOSPC;
-	/* refs <= MPN_CONN_MAX_SUBFLOWS, so a free slot exists. */
-	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
-		uint32_t exp = SLOT_FREE;
+	slot_count(c, &n_active, &n_pending, &oldest);
+	if (n_active >= max_active) {
+		rc = -ENOSPC;
+		goto refuse;
+	}
+	if (pending && n_pending >= max_pending && oldest >= 0) {
+		/*
+		 * Every pending place is taken: the oldest pending join makes
+		 * way. Its observation keeps its reference on the record until
+		 * it notices (mpn_conn_slot_current()) and releases.
+		 */
+		slot_free(NULL, c, &c->sf[oldest]);
+		__atomic_add_fetch(&c->joins_evicted, 1, __ATOMIC_RELAXED);
+	}
+	i = slot_find_free(c);
+	if (i < 0) {
+		rc = -ENOSPC;
+		goto refuse;
+	}
+	slot_fill(c, &c->sf[i], pending ? MPN_SLOT_PENDING : MPN_SLOT_ACTIVE, MPN_ROLE_JOIN,
+		init_is_a, family, src, dst, sport, dport, MPN_TCP_SYN_SENT,
+		pending ? MPN_JOIN_SYN : MPN_JOIN_UNVERIFIED, now);
+	*gen = c->sf[i].gen;
+	rte_spinlock_unlock(&c->lock);
+	return i;
+refuse:
+	rte_spinlock_unlock(&c->lock);
+	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+	return rc;
+}
 
-		if (__atomic_compare_exchange_n(&c->sf[i].used, &exp, SLOT_WRITING, false,
-				__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			slot_write(&c->sf[i], __atomic_fetch_add(&c->sf_serial, 1, __ATOMIC_RELAXED),
-				role, init_is_a, family, src, dst, sport, dport, tcp_state);
-			return (int)i;
+int
+mpn_conn_join_promote(struct mpn_conn *c, int slot, uint16_t gen,
+	const struct mpn_conn_limits *lim)
+{
+	unsigned int max_active, max_pending, n_active, n_pending;
+	struct mpn_conn_subflow *s;
+	int oldest, rc = 0;
+
+	if (slot < 0 || slot >= MPN_CONN_MAX_SUBFLOWS)
+		return -ESTALE;
+	limits_clamp(lim, &max_active, &max_pending);
+	s = &c->sf[slot];
+	rte_spinlock_lock(&c->lock);
+	if (s->gen != gen || s->used == MPN_SLOT_FREE) {
+		rc = -ESTALE;
+	} else if (s->used == MPN_SLOT_PENDING) {
+		slot_count(c, &n_active, &n_pending, &oldest);
+		if (n_active >= max_active) {
+			rc = -ENOSPC;
+		} else {
+			slot_begin(s);
+			__atomic_store_n(&s->used, MPN_SLOT_ACTIVE, __ATOMIC_RELEASE);
+			slot_end(s);
 		}
 	}
-	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-	return -ENOSPC;
+	rte_spinlock_unlock(&c->lock);
+	return rc;
 }
 
 bool
-mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot)
+mpn_conn_slot_current(const struct mpn_conn *c, int slot, uint16_t gen)
+{
+	if (slot < 0 || slot >= MPN_CONN_MAX_SUBFLOWS)
+		return false;
+	return __atomic_load_n(&c->sf[slot].gen, __ATOMIC_ACQUIRE) == gen &&
+		__atomic_load_n(&c->sf[slot].used, __ATOMIC_ACQUIRE) != MPN_SLOT_FREE;
+}
+
+void
+mpn_conn_slot_state(struct mpn_conn *c, int slot, uint16_t gen, uint8_t tcp_state,
+	uint8_t join_state)
 {
 	struct mpn_conn_subflow *s;
-	uint32_t seq;
+
+	if (!mpn_conn_slot_current(c, slot, gen))
+		return;
+	s = &c->sf[slot];
+	/* Several observations of one subflow: the last one to speak wins. */
+	__atomic_store_n(&s->tcp_state, tcp_state, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->join_state, join_state, __ATOMIC_RELAXED);
+}
+
+void
+mpn_conn_slot_add(struct mpn_conn *c, int slot, uint16_t gen, uint64_t pkts, uint64_t bytes,
+	uint64_t drops)
+{
+	uint64_t *p = &c->pkts, *b = &c->bytes, *d = &c->drops;
+
+	if (pkts == 0 && bytes == 0 && drops == 0)
+		return;
+	if (mpn_conn_slot_current(c, slot, gen)) {
+		p = &c->sf[slot].pkts;
+		b = &c->sf[slot].bytes;
+		d = &c->sf[slot].drops;
+	}
+	__atomic_add_fetch(p, pkts, __ATOMIC_RELAXED);
+	__atomic_add_fetch(b, bytes, __ATOMIC_RELAXED);
+	__atomic_add_fetch(d, drops, __ATOMIC_RELAXED);
+}
+
+bool
+mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot,
+	uint16_t gen)
+{
+	unsigned int tries;
+	uint32_t n;
 
 	if (c == NULL)
 		return false;
 	if (slot >= 0 && slot < MPN_CONN_MAX_SUBFLOWS) {
-		s = &c->sf[slot];
-		/* The slot's counters live on in the connection's totals. */
-		__atomic_add_fetch(&c->pkts, __atomic_load_n(&s->pkts, __ATOMIC_RELAXED),
-			__ATOMIC_RELAXED);
-		__atomic_add_fetch(&c->bytes, __atomic_load_n(&s->bytes, __ATOMIC_RELAXED),
-			__ATOMIC_RELAXED);
-		__atomic_add_fetch(&c->drops, __atomic_load_n(&s->drops, __ATOMIC_RELAXED),
-			__ATOMIC_RELAXED);
-		__atomic_store_n(&s->used, SLOT_WRITING, __ATOMIC_RELAXED);
-		seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
-		__atomic_store_n(&s->used, SLOT_FREE, __ATOMIC_RELEASE);
+		struct mpn_conn_subflow *s = &c->sf[slot];
+
+		rte_spinlock_lock(&c->lock);
+		if (s->gen == gen && s->used != MPN_SLOT_FREE && --s->refs == 0)
+			slot_free(ct, c, s);
+		rte_spinlock_unlock(&c->lock);
 	}
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
-		return false;
+	/* Not the last reference: no lock needed. */
+	for (tries = 0; tries < CAS_TRIES; tries++) {
+		n = __atomic_load_n(&c->refs, __ATOMIC_ACQUIRE);
+		if (n <= 1)
+			break;
+		if (__atomic_compare_exchange_n(&c->refs, &n, n - 1, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE))
+			return false;
+	}
 	/*
-	 * Last subflow gone: unpublish. Workers that looked the record up
-	 * before this point keep using it safely until their next quiescent
-	 * report; the defer queue returns it to the pool after that.
+	 * Possibly the last: under the create lock, so that no observation
+	 * attaches to a record that is being unpublished.
+	 */
+	rte_spinlock_lock(&ct->create_lock);
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0) {
+		rte_spinlock_unlock(&ct->create_lock);
+		return false;
+	}
+	if (ct->history != NULL)
+		ct->history(ct->history_arg, c, NULL);
+	/*
+	 * Unpublish. Readers that looked the record up before this point keep
+	 * using it safely until their next quiescent report; the defer queue
+	 * returns it to the pool after that.
 	 */
 	if (c->token_b_in)
 		rte_hash_del_key(ct->h, &c->token_b);
 	if (c->token_a_in)
 		rte_hash_del_key(ct->h, &c->token_a);
+	rte_spinlock_unlock(&ct->create_lock);
 	__atomic_sub_fetch(&ct->live, 1, __ATOMIC_RELAXED);
 	return true;
+}
+
+void
+mpn_conn_table_on_history(struct mpn_conn_table *ct, mpn_conn_history_fn fn, void *arg)
+{
+	ct->history = fn;
+	ct->history_arg = arg;
 }
 
 void
@@ -537,7 +856,7 @@ slot_read(const struct mpn_conn_subflow *s, struct mpn_conn_subflow *out)
 {
 	uint32_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 
-	if ((s1 & 1) || __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) != SLOT_VALID)
+	if ((s1 & 1) || __atomic_load_n(&s->used, __ATOMIC_ACQUIRE) == MPN_SLOT_FREE)
 		return false;
 	memcpy(out, s, sizeof(*out));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -601,7 +920,7 @@ mpn_conn_totals(const struct mpn_conn *c, struct mpn_conn_counts *out)
 	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
 		const struct mpn_conn_subflow *s = &c->sf[i];
 
-		if (__atomic_load_n(&s->used, __ATOMIC_ACQUIRE) != SLOT_VALID)
+		if (__atomic_load_n(&s->used, __ATOMIC_ACQUIRE) == MPN_SLOT_FREE)
 			continue;
 		out->pkts += ld64(&s->pkts);
 		out->bytes += ld64(&s->bytes);
@@ -609,13 +928,52 @@ mpn_conn_totals(const struct mpn_conn *c, struct mpn_conn_counts *out)
 	}
 }
 
+/* Creation order, for byte-identical reports: an insertion sort of <= 16 + history. */
+static void
+sort_slots(struct mpn_conn_subflow *v, unsigned int n)
+{
+	unsigned int i, k;
+
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && v[k - 1].serial > v[k].serial; k--) {
+			struct mpn_conn_subflow t = v[k];
+
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+}
+
+static void
+json_subflow(struct mpn_json *j, const struct mpn_conn_subflow *s, bool released)
+{
+	char e1[64], e2[64], tuple[2 * 64 + 4];
+
+	mpn_json_object_begin(j, NULL);
+	fmt_endpoint(e1, sizeof(e1), s->family, s->src, s->sport);
+	fmt_endpoint(e2, sizeof(e2), s->family, s->dst, s->dport);
+	snprintf(tuple, sizeof(tuple), "%s > %s", e1, e2);
+	mpn_json_str(j, "tuple", tuple);
+	mpn_json_str(j, "role", mpn_flow_role_name(s->role));
+	mpn_json_str(j, "initiator", s->init_is_a ? "a" : "b");
+	mpn_json_str(j, "state", mpn_tcp_state_name(s->tcp_state));
+	if (s->role == MPN_ROLE_JOIN)
+		mpn_json_str(j, "join", mpn_join_state_name(s->join_state));
+	if (released)
+		mpn_json_bool(j, "removed", true);
+	mpn_json_u64(j, "pkts", s->pkts);
+	mpn_json_u64(j, "bytes", s->bytes);
+	mpn_json_u64(j, "drops", s->drops);
+	mpn_json_object_end(j);
+}
+
 void
-mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
+mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key,
+	const struct mpn_conn_json_opts *opts)
 {
 	struct mpn_conn_subflow sfs[MPN_CONN_MAX_SUBFLOWS];
 	struct mpn_conn_addr as[MPN_CONN_MAX_ADDRS];
 	unsigned int i, k, n_sf = 0, n_a = 0;
-	char buf[64], e1[64], e2[64], tuple[2 * 64 + 4];
+	char buf[64];
 	struct mpn_conn_counts tot;
 
 	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++)
@@ -624,14 +982,7 @@ mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++)
 		if (addr_read(&c->addr[i], &as[n_a]))
 			n_a++;
-	/* Creation order, for byte-identical reports: insertion sorts of <= 8. */
-	for (i = 1; i < n_sf; i++)
-		for (k = i; k > 0 && sfs[k - 1].serial > sfs[k].serial; k--) {
-			struct mpn_conn_subflow t = sfs[k];
-
-			sfs[k] = sfs[k - 1];
-			sfs[k - 1] = t;
-		}
+	sort_slots(sfs, n_sf);
 	for (i = 1; i < n_a; i++)
 		for (k = i; k > 0 && as[k - 1].serial > as[k].serial; k--) {
 			struct mpn_conn_addr t = as[k];
@@ -645,12 +996,17 @@ mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 	mpn_json_str(j, "token_a", buf);
 	snprintf(buf, sizeof(buf), "0x%08" PRIx32, c->token_b);
 	mpn_json_str(j, "token_b", buf);
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_a);
-	mpn_json_str(j, "key_a", buf);
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_b);
-	mpn_json_str(j, "key_b", buf);
-	mpn_json_u64(j, "idsn_a", c->idsn_a);
-	mpn_json_u64(j, "idsn_b", c->idsn_b);
+	if (opts != NULL && opts->show_keys) {
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_a);
+		mpn_json_str(j, "key_a", buf);
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_b);
+		mpn_json_str(j, "key_b", buf);
+	}
+	/* 64-bit values beyond 2^53 as strings: JSON numbers lose them (jq, JavaScript). */
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->idsn_a);
+	mpn_json_str(j, "idsn_a", buf);
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->idsn_b);
+	mpn_json_str(j, "idsn_b", buf);
 	mpn_json_u64(j, "version", c->version);
 	fmt_flags(buf, (uint8_t)(c->flags_a | c->flags_b));
 	mpn_json_str(j, "flags", buf);
@@ -662,23 +1018,22 @@ mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 	mpn_json_str(j, "state", mpn_conn_state_name(c));
 
 	mpn_json_array_begin(j, "subflows");
-	for (i = 0; i < n_sf; i++) {
-		const struct mpn_conn_subflow *s = &sfs[i];
+	if (opts != NULL && opts->n_history > 0) {
+		/* Every subflow it has had, live or gone, in creation order. */
+		unsigned int n = opts->n_history + n_sf;
+		struct mpn_conn_subflow *all = malloc(sizeof(*all) * n);
 
-		mpn_json_object_begin(j, NULL);
-		fmt_endpoint(e1, sizeof(e1), s->family, s->src, s->sport);
-		fmt_endpoint(e2, sizeof(e2), s->family, s->dst, s->dport);
-		snprintf(tuple, sizeof(tuple), "%s > %s", e1, e2);
-		mpn_json_str(j, "tuple", tuple);
-		mpn_json_str(j, "role", mpn_flow_role_name(s->role));
-		mpn_json_str(j, "initiator", s->init_is_a ? "a" : "b");
-		mpn_json_str(j, "state", mpn_tcp_state_name(s->tcp_state));
-		if (s->role == MPN_ROLE_JOIN)
-			mpn_json_str(j, "join", mpn_join_state_name(s->join_state));
-		mpn_json_u64(j, "pkts", s->pkts);
-		mpn_json_u64(j, "bytes", s->bytes);
-		mpn_json_u64(j, "drops", s->drops);
-		mpn_json_object_end(j);
+		if (all != NULL) {
+			memcpy(all, opts->history, sizeof(*all) * opts->n_history);
+			memcpy(all + opts->n_history, sfs, sizeof(*all) * n_sf);
+			sort_slots(all, n);
+			for (i = 0; i < n; i++)
+				json_subflow(j, &all[i], i < n && all[i].used == MPN_SLOT_FREE);
+			free(all);
+		}
+	} else {
+		for (i = 0; i < n_sf; i++)
+			json_subflow(j, &sfs[i], false);
 	}
 	mpn_json_array_end(j);
 
@@ -709,6 +1064,7 @@ mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key)
 	mpn_json_u64(j, "joins_bad_hmac", ld64(&c->joins_bad));
 	mpn_json_u64(j, "joins_refused", ld64(&c->joins_refused));
 	mpn_json_u64(j, "joins_limit", ld64(&c->joins_limit));
+	mpn_json_u64(j, "joins_evicted", ld64(&c->joins_evicted));
 	mpn_json_u64(j, "add_addr", ld64(&c->addaddr));
 	mpn_json_u64(j, "add_addr_denied", ld64(&c->addaddr_denied));
 	mpn_json_u64(j, "remove_addr", ld64(&c->rmaddr));

@@ -17,27 +17,53 @@
  *  - records come from a fixed pool (an rte_ring of free records);
  *  - deleted entries are reclaimed with RCU QSBR: the hash's integrated
  *    defer queue (rte_hash_rcu_qsbr_add()) hands each deleted record back
- *    only after every worker has reported quiescence, so a worker that
- *    found a record keeps a valid pointer until its next
- *    mpn_conn_table_quiescent().
+ *    only after every reader has reported quiescence.
  *
- * A record is written once, before it is published (rte_hash_add_key_data
- * has release semantics); after that only atomics change: counters, the
- * closed flag, and the subflow and address slots, each of which has its
- * own sequence counter so a reader never sees a half-written slot.
+ * Concurrency rules (who writes what):
+ *  - The identity of a record (keys, tokens, version, flags, decision) is
+ *    written once, before it is published; readers never see it change.
+ *  - Publication, attachment and the final unpublication happen under the
+ *    table's create lock, so two workers that see the same MP_CAPABLE at
+ *    once (two observation points) end with one record, never two records
+ *    fighting over one token (rte_hash_add_key_data would silently
+ *    overwrite).
+ *  - Subflow slots change under the record's own lock: claims, releases,
+ *    promotions and evictions of pending joins. That is once per subflow,
+ *    never per packet. Each slot carries a seqlock for lock-free readers
+ *    (`show connections`) and a generation, so an observation whose slot
+ *    was taken from it (an evicted pending join) notices without a lock.
+ *  - Counters are folded in from the workers' own entries with atomic adds,
+ *    off the per-packet path (mpn_flow_fold()).
+ *  - Keys are secrets (RFC 7430 §3): they are cleared when the record goes
+ *    back to the pool, and are printed only where explicitly asked for.
  *
- * Writers take the rte_hash writer lock on insert and delete, which
- * happen once per connection, never per packet.
+ * Reference counting: every subflow entry (observation) that points to a
+ * record holds one reference. The last release unpublishes both tokens;
+ * the record returns to the pool after an RCU grace period, so a worker
+ * that found it through a lookup keeps a valid pointer until its next
+ * quiescent report.
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_spinlock.h>
+
 #include "flow.h"
 #include "json.h"
 
-/** Subflow slots per connection (Linux allows 8 subflows at most). */
-#define MPN_CONN_MAX_SUBFLOWS 8
+/** Subflow slots per record: active subflows plus pending joins. */
+#define MPN_CONN_MAX_SUBFLOWS 16
+
+/**
+ * Most active subflows a connection can have, initial included: the
+ * largest `subflow-limit`. Linux allows the initial subflow plus 8 joins
+ * (net.mptcp `ip mptcp limits` subflows <= 8); 12 leaves room above it.
+ */
+#define MPN_CONN_MAX_ACTIVE 12
+
+/** Most joins of one connection that may be in their handshake at once. */
+#define MPN_CONN_MAX_PENDING (MPN_CONN_MAX_SUBFLOWS - MPN_CONN_MAX_ACTIVE)
 
 /** Advertised-address slots per connection (Linux: add_addr_accepted <= 8). */
 #define MPN_CONN_MAX_ADDRS 8
@@ -48,19 +74,29 @@ enum mpn_conn_close {
 	MPN_CONN_CLOSED_FASTCLOSE, /**< MP_FASTCLOSE (RFC 8684 §3.5) */
 };
 
+/** State of a subflow slot (mpn_conn_subflow.used). */
+enum mpn_conn_slot_state {
+	MPN_SLOT_FREE = 0,
+	MPN_SLOT_PENDING,  /**< a join in its handshake: does not count towards the limit */
+	MPN_SLOT_ACTIVE,   /**< the initial subflow, or an admitted join */
+};
+
 /** One subflow of a connection, as other workers and reports see it. */
 struct mpn_conn_subflow {
 	uint32_t seq;          /**< even: stable; odd: being written */
-	uint32_t used;         /**< 0 free, 1 claimed (CAS) */
+	uint8_t used;          /**< enum mpn_conn_slot_state */
 	uint8_t role;          /**< enum mpn_flow_role */
 	uint8_t family;        /**< 4 or 6 */
-	uint8_t tcp_state;     /**< enum mpn_tcp_state (atomic) */
+	uint8_t tcp_state;     /**< enum mpn_tcp_state (atomic; last observation wins) */
 	uint8_t join_state;    /**< enum mpn_join_state (atomic) */
 	bool init_is_a;        /**< its initiator is side A */
+	uint16_t gen;          /**< bumped when the slot is freed or taken */
+	uint16_t refs;         /**< observations sharing the slot (record lock) */
+	uint16_t sport, dport; /**< initiator port, responder port */
 	uint8_t src[16];       /**< initiator address */
 	uint8_t dst[16];       /**< responder address */
-	uint16_t sport, dport; /**< initiator port, responder port */
-	uint64_t pkts;         /**< atomic */
+	uint64_t created;      /**< `now` of the claim: pending joins are evicted oldest first */
+	uint64_t pkts;         /**< atomic: folded from the observations */
 	uint64_t bytes;        /**< atomic: TCP payload */
 	uint64_t drops;        /**< atomic */
 	uint64_t serial;       /**< order of creation, for reports */
@@ -101,17 +137,19 @@ struct mpn_conn {
 	uint8_t flags_b;        /**< MP_CAPABLE flags sent by B */
 	uint8_t decision;       /**< enum mpn_flow_decision */
 	uint8_t n_tokens;       /**< tokens inserted in the hash (1 or 2) */
+	bool remote;            /**< keys fetched from the token directory, not seen here (doc/cluster.md) */
 	bool token_a_in, token_b_in;
 
-	/* Atomics. */
+	/* Atomics, or under @p lock. */
+	rte_spinlock_t lock;    /**< slot changes (once per subflow, never per packet) */
 	uint32_t live;          /**< 1 from publication until freed */
-	uint32_t refs;          /**< subflow slots in use; 0 = dying */
+	uint32_t refs;          /**< observations pointing here; 0 = dying */
 	uint32_t free_refs;     /**< hash entries not yet reclaimed */
 	uint32_t closed;        /**< enum mpn_conn_close */
 	uint64_t sf_serial;     /**< next subflow slot serial */
 	uint64_t pkts, bytes, drops; /**< of released subflows: see mpn_conn_totals() */
 	uint64_t cleared;
-	uint64_t joins_ok, joins_bad, joins_refused, joins_limit;
+	uint64_t joins_ok, joins_bad, joins_refused, joins_limit, joins_evicted;
 	uint64_t addaddr, addaddr_denied, rmaddr;
 
 	struct mpn_conn_subflow sf[MPN_CONN_MAX_SUBFLOWS];
@@ -123,7 +161,12 @@ struct mpn_conn_init {
 	uint8_t version;
 	uint8_t flags_a, flags_b;
 	uint8_t decision;
+	bool remote;            /**< from the token directory: mpn_cluster_record_conn_init() */
 	uint64_t key_a, key_b;
+	/** Tokens and IDSNs already derived by the caller's prepared context; else derived here. */
+	bool have_tokens;
+	uint32_t token_a, token_b;
+	uint64_t idsn_a, idsn_b;
 	uint64_t now;
 	/* The initial subflow, initiator (A) first. */
 	uint8_t family;
@@ -139,11 +182,8 @@ struct mpn_conn_table;
  * Create the token table and its record pool and RCU variable.
  *
  * @param name         unique name prefix
- * @param max_conns    records in the pool; the hash holds 2 tokens each.
- *                     Every record needs a subflow entry to stay alive,
- *                     so (sum of the workers' subflow capacities) is
- *                     enough.
- * @param max_threads  workers that will register (thread ids 0..n-1)
+ * @param max_conns    records in the pool; the hash holds 2 tokens each
+ * @param max_threads  readers that will register (thread ids 0..n-1)
  * @param socket       NUMA socket, or SOCKET_ID_ANY
  * @return             the table, or NULL with rte_errno set
  */
@@ -155,20 +195,31 @@ void
 mpn_conn_table_free(struct mpn_conn_table *ct);
 
 /**
- * Register the calling worker as an RCU reader and put it online.
+ * Called when a subflow slot is given up for good (@p s is a consistent
+ * copy of it), and when a record is unpublished (@p s NULL): the offline
+ * summary keeps a connection's whole history this way.
+ */
+typedef void (*mpn_conn_history_fn)(void *arg, const struct mpn_conn *c,
+	const struct mpn_conn_subflow *s);
+
+/** Set the history callback (NULL: none). Single-threaded use only (offline). */
+void
+mpn_conn_table_on_history(struct mpn_conn_table *ct, mpn_conn_history_fn fn, void *arg);
+
+/**
+ * Register the calling thread as an RCU reader and put it online.
  * @return 0, or -EINVAL for a bad thread id
  */
 int
 mpn_conn_table_register(struct mpn_conn_table *ct, unsigned int thread_id);
 
-/** Take a worker offline and unregister it (before it stops). */
+/** Take a reader offline and unregister it. */
 void
 mpn_conn_table_unregister(struct mpn_conn_table *ct, unsigned int thread_id);
 
 /**
- * Report quiescence: the worker holds no record pointer obtained before
- * this call (other than through its own subflow references). Call once
- * per loop.
+ * Report quiescence: the reader holds no record pointer obtained before
+ * this call (other than through its own subflow references).
  */
 void
 mpn_conn_table_quiescent(struct mpn_conn_table *ct, unsigned int thread_id);
@@ -185,38 +236,92 @@ struct mpn_conn *
 mpn_conn_lookup(struct mpn_conn_table *ct, uint32_t token);
 
 /**
- * Create a connection, claim subflow slot 0 for its initial subflow (one
- * reference) and publish it under both tokens. Tokens and IDSNs are
- * derived here (SHA-1/SHA-256: once per connection).
+ * Publish the connection whose MP_CAPABLE handshake an observation point
+ * has just completed, and take a reference and a slot for that
+ * observation. If a record with the same tokens and keys is already
+ * published (the same handshake seen at another observation point), the
+ * observation attaches to it instead: it shares the slot of the same
+ * 4-tuple, or takes a new one. Tokens and IDSNs are derived here
+ * (SHA-1/SHA-256: once per connection).
  *
- * @param err  -ENOSPC (pool or hash full), -EEXIST (both tokens already
- *             taken), -EIO (crypto), when NULL is returned
- * @return     the published record, or NULL
+ * @param slot  out: the slot taken
+ * @param gen   out: its generation
+ * @param err   out: 0 created, 1 attached; when NULL is returned: -ENOSPC
+ *              (pool, hash or slots full), -EEXIST (the tokens belong to
+ *              another connection), -EIO (crypto)
+ * @return      the record, or NULL
  */
 struct mpn_conn *
-mpn_conn_create(struct mpn_conn_table *ct, const struct mpn_conn_init *init, int *err);
+mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *init, int *slot,
+	uint16_t *gen, int *err);
+
+/** Limits a join is admitted under (the tcp-map's `mptcp` section). */
+struct mpn_conn_limits {
+	unsigned int active;   /**< subflows, initial included: 1..MPN_CONN_MAX_ACTIVE */
+	unsigned int pending;  /**< joins in their handshake: 1..MPN_CONN_MAX_PENDING */
+};
 
 /**
- * Take a subflow slot (and a reference) for a join.
- *
- * @param limit  subflows allowed (initial included); 0 = no limit. The
- *               slot count MPN_CONN_MAX_SUBFLOWS is a hard limit.
- * @return       the slot, -ENOSPC over the limit, -ENOENT if the
- *               connection is dying
+ * Whether a join for @p c could be admitted now (a read-only check for
+ * the check stage): 0, -ENOSPC over the active limit, -ENOENT dying.
+ * A full set of pending joins is no obstacle: the oldest is evicted.
  */
 int
-mpn_conn_subflow_claim(struct mpn_conn *c, unsigned int limit, uint8_t role, bool init_is_a,
-	uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
-	uint8_t tcp_state);
+mpn_conn_join_admissible(const struct mpn_conn *c, const struct mpn_conn_limits *lim);
 
 /**
- * Give a slot back. The last reference deletes both tokens; the record
- * returns to the pool after an RCU grace period.
+ * Take a slot and a reference for a join subflow observation.
+ *
+ * A pending join (to be verified) takes a PENDING slot; when the
+ * connection already has @p lim->pending of them, the oldest is evicted
+ * (its generation changes, and its observation finds out on its next
+ * packet). That way forged join SYNs carrying a token seen on the wire
+ * can hold slots only until newer joins come, never block them (issue:
+ * join-slot exhaustion, RFC 7430 §2.2). An unverified join takes an
+ * ACTIVE slot at once. Another observation of the same 4-tuple shares
+ * its slot.
+ *
+ * @return the slot (and *gen), -ENOSPC over the active limit, -ENOENT if
+ *         the connection is dying
+ */
+int
+mpn_conn_join_claim(struct mpn_conn *c, const struct mpn_conn_limits *lim, bool pending,
+	bool init_is_a, uint8_t family, const uint8_t *src, const uint8_t *dst, uint16_t sport,
+	uint16_t dport, uint64_t now, uint16_t *gen);
+
+/**
+ * A pending join was verified: make its slot ACTIVE.
+ * @return 0, -ENOSPC (the connection reached its active limit meanwhile),
+ *         -ESTALE (the slot was evicted)
+ */
+int
+mpn_conn_join_promote(struct mpn_conn *c, int slot, uint16_t gen,
+	const struct mpn_conn_limits *lim);
+
+/** Whether slot @p slot still belongs to the observation that claimed it at @p gen. */
+bool
+mpn_conn_slot_current(const struct mpn_conn *c, int slot, uint16_t gen);
+
+/**
+ * Give an observation's reference (and its share of the slot) back. The
+ * last reference unpublishes both tokens; the record returns to the pool
+ * after an RCU grace period.
  *
  * @return true if that was the last reference
  */
 bool
-mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot);
+mpn_conn_subflow_release(struct mpn_conn_table *ct, struct mpn_conn *c, int slot,
+	uint16_t gen);
+
+/** Publish an observation's TCP and join state to its slot (if still its own). */
+void
+mpn_conn_slot_state(struct mpn_conn *c, int slot, uint16_t gen, uint8_t tcp_state,
+	uint8_t join_state);
+
+/** Add an observation's counters (since its last fold) to its slot, or the record. */
+void
+mpn_conn_slot_add(struct mpn_conn *c, int slot, uint16_t gen, uint64_t pkts, uint64_t bytes,
+	uint64_t drops);
 
 /** Mark the connection closed (MP_FASTCLOSE): its subflows close as their workers see it. */
 void
@@ -270,21 +375,28 @@ struct mpn_conn_counts {
 
 /**
  * Traffic of a connection: what its released subflows left in the
- * record, plus its live subflow slots. Each slot has one writer, the
- * worker that owns the subflow, which counts with plain stores (no locked
- * instruction on the fast path); a slot is folded into the record when it
- * is released. A reader racing a release may count that slot twice, once.
+ * record, plus its live subflow slots, as last folded by the workers'
+ * sweeps (so up to one sweep period behind the wire).
  */
 void
 mpn_conn_totals(const struct mpn_conn *c, struct mpn_conn_counts *out);
 
+/** What mpn_conn_json() prints. */
+struct mpn_conn_json_opts {
+	bool show_keys;   /**< the keys themselves: only offline, on request (RFC 7430) */
+	/** Released subflows to print after the live ones (offline history), or NULL. */
+	const struct mpn_conn_subflow *history;
+	unsigned int n_history;
+};
+
 /**
  * Render one connection as a JSON object (key NULL: inside an array).
- * Tokens "0x%08x", keys "0x%016llx", A = the client; subflows and
- * addresses in creation order. Deterministic.
+ * Tokens "0x%08x", IDSNs as hex strings (they exceed 2^53), A = the
+ * client; subflows and addresses in creation order. Deterministic.
  */
 void
-mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key);
+mpn_conn_json(const struct mpn_conn *c, struct mpn_json *j, const char *key,
+	const struct mpn_conn_json_opts *opts);
 
 /**
  * A consistent copy of subflow slot @p i of @p c (0..MPN_CONN_MAX_SUBFLOWS-1).

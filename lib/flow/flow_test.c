@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Subflow table and token table tests: canonical keys, insert/lookup,
- * eviction order, lazy expiry and the sweep; token table publication,
- * lookups by both tokens, the subflow limit, address slots, RCU
- * reclamation and a concurrent reader; JSON rendering.
+ * Subflow table and token table tests: canonical keys (observation point
+ * included), insert/lookup, eviction order (closed, unconfirmed,
+ * embryonic), lazy expiry and the sweep; token table publication and
+ * attachment from a second observation point, lookups by both tokens,
+ * the subflow and pending-join limits, address slots, RCU reclamation,
+ * keys cleared when a record is freed, a concurrent reader; JSON.
  *
  * The EAL runs without hugepages (--no-huge), as on a developer laptop.
  */
@@ -56,16 +58,29 @@ test_key_canonical(void **state)
 	(void)state;
 	p1 = mkpkt(f1, a, b, 40000, 80);
 	p2 = mkpkt(f2, b, a, 80, 40000);
-	lo1 = mpn_flow_key_from_pkt(f1, &p1, &k1);
-	lo2 = mpn_flow_key_from_pkt(f2, &p2, &k2);
+	lo1 = mpn_flow_key_from_pkt(f1, &p1, 0, &k1);
+	lo2 = mpn_flow_key_from_pkt(f2, &p2, 0, &k2);
 	assert_memory_equal(&k1, &k2, sizeof(k1));
+	assert_int_equal(mpn_flow_key_hash(&k1), mpn_flow_key_hash(&k2));
 	assert_true(lo1);
 	assert_false(lo2);
+	/*
+	 * The same subflow seen on another link, or another VLAN of the same
+	 * link, is another observation: another key (issue: one box carrying
+	 * several hops of a routed chain must not compare their TTLs).
+	 */
+	lo2 = mpn_flow_key_from_pkt(f2, &p2, 1, &k2);
+	assert_memory_not_equal(&k1, &k2, sizeof(k1));
+	p2.vlan_depth = 1;
+	p2.vlan_tci[0] = 0x2000 | 10; /* priority bits are not part of the key */
+	mpn_flow_key_from_pkt(f2, &p2, 0, &k2);
+	assert_int_equal(k2.vlan[0], 10);
+	assert_memory_not_equal(&k1, &k2, sizeof(k1));
 	/* Same address both ways: the ports order the endpoints. */
 	p1 = mkpkt(f1, a, a, 5, 6);
 	p2 = mkpkt(f2, a, a, 6, 5);
-	lo1 = mpn_flow_key_from_pkt(f1, &p1, &k1);
-	lo2 = mpn_flow_key_from_pkt(f2, &p2, &k2);
+	lo1 = mpn_flow_key_from_pkt(f1, &p1, 0, &k1);
+	lo2 = mpn_flow_key_from_pkt(f2, &p2, 0, &k2);
 	assert_memory_equal(&k1, &k2, sizeof(k1));
 	assert_true(lo1 != lo2);
 }
@@ -81,6 +96,31 @@ key_n(struct mpn_flow_key *k, uint32_t n)
 	k->addr_hi[0] = 192;
 	k->port_lo = 1000;
 	k->port_hi = 80;
+}
+
+/* Lookup with lazy expiry, as the pipeline's lookup and resolve stages do it. */
+static struct mpn_subflow *
+lookup(struct mpn_flow_table *t, const struct mpn_flow_key *k, uint64_t now,
+	struct mpn_track_stats *st)
+{
+	int32_t pos = mpn_flow_lookup_one(t, k, mpn_flow_key_hash(k));
+	struct mpn_subflow *sf;
+
+	if (pos < 0)
+		return NULL;
+	sf = mpn_flow_entry(t, pos);
+	if (mpn_flow_expired(t, sf, now)) {
+		st->subflows_expired++;
+		mpn_flow_remove(t, sf, MPN_FLOW_CLOSE_IDLE);
+		return NULL;
+	}
+	return sf;
+}
+
+static struct mpn_subflow *
+insert(struct mpn_flow_table *t, const struct mpn_flow_key *k, uint8_t state, uint64_t now)
+{
+	return mpn_flow_insert(t, k, mpn_flow_key_hash(k), state, now);
 }
 
 static void
@@ -102,55 +142,123 @@ test_insert_evict(void **state)
 	/* 8 established, 4 embryonic, 4 closed. */
 	for (i = 0; i < 16; i++) {
 		key_n(&k, i);
-		sf = mpn_flow_insert(t, &k, i < 8 ? MPN_TCP_ESTABLISHED :
+		sf = insert(t, &k, i < 8 ? MPN_TCP_ESTABLISHED :
 			(i < 12 ? MPN_TCP_SYN_SENT : MPN_TCP_CLOSED), 100 + i);
 		assert_non_null(sf);
 	}
 	assert_int_equal(mpn_flow_count(t), 16);
 	/* A duplicate insert is refused. */
 	key_n(&k, 3);
-	assert_null(mpn_flow_insert(t, &k, MPN_TCP_SYN_SENT, 200));
+	assert_null(insert(t, &k, MPN_TCP_SYN_SENT, 200));
 	/* Full: closed entries go first (4), then embryonic oldest first (4). */
 	for (i = 100; i < 108; i++) {
 		key_n(&k, i);
-		assert_non_null(mpn_flow_insert(t, &k, MPN_TCP_SYN_SENT, 200));
+		assert_non_null(insert(t, &k, MPN_TCP_SYN_SENT, 200));
 		if (i == 103) {
 			assert_int_equal(st.evict_closed, 4);
 			assert_int_equal(st.evict_embryonic, 0);
 			key_n(&k, 8);
-			assert_non_null(mpn_flow_lookup(t, &k, 200)); /* oldest embryonic alive */
+			assert_non_null(lookup(t, &k, 200, &st)); /* oldest embryonic alive */
 		}
 		if (i == 104) {
 			key_n(&k, 8);
-			assert_null(mpn_flow_lookup(t, &k, 200)); /* ... now evicted */
+			assert_null(lookup(t, &k, 200, &st)); /* ... now evicted */
 			key_n(&k, 9);
-			assert_non_null(mpn_flow_lookup(t, &k, 200));
+			assert_non_null(lookup(t, &k, 200, &st));
 		}
 	}
 	assert_int_equal(st.evict_embryonic, 4);
 	/* Now the new embryonic ones are evicted, oldest (100) first. */
 	key_n(&k, 500);
-	assert_non_null(mpn_flow_insert(t, &k, MPN_TCP_SYN_SENT, 201));
+	assert_non_null(insert(t, &k, MPN_TCP_SYN_SENT, 201));
 	key_n(&k, 100);
-	assert_null(mpn_flow_lookup(t, &k, 201));
+	assert_null(lookup(t, &k, 201, &st));
 	assert_int_equal(st.evict_embryonic, 5);
 	/* Make everything established: then the table is full for good. */
 	for (i = 101; i < 108; i++) {
 		key_n(&k, i);
-		sf = mpn_flow_lookup(t, &k, 201);
+		sf = lookup(t, &k, 201, &st);
 		assert_non_null(sf);
-		mpn_flow_set_state(t, sf, MPN_TCP_ESTABLISHED);
+		mpn_flow_set_state(t, sf, MPN_TCP_ESTABLISHED, false);
 	}
 	key_n(&k, 500);
-	mpn_flow_set_state(t, mpn_flow_lookup(t, &k, 201), MPN_TCP_ESTABLISHED);
+	mpn_flow_set_state(t, lookup(t, &k, 201, &st), MPN_TCP_ESTABLISHED, false);
 	key_n(&k, 600);
-	assert_null(mpn_flow_insert(t, &k, MPN_TCP_SYN_SENT, 202));
+	assert_null(insert(t, &k, MPN_TCP_SYN_SENT, 202));
 	assert_int_equal(st.table_full, 1);
 	for (i = 0; i < 8; i++) {
 		key_n(&k, i);
-		assert_non_null(mpn_flow_lookup(t, &k, 202));
+		assert_non_null(lookup(t, &k, 202, &st));
 	}
 	assert_int_equal(mpn_flow_count(t), 16);
+	mpn_flow_table_free(t);
+}
+
+/*
+ * Entries learned mid-stream and seen one way only go before embryonic
+ * ones, with a short timeout: a flood of spoofed ACKs can never push out
+ * a handshake in progress, let alone a confirmed connection.
+ */
+static void
+test_unconfirmed(void **state)
+{
+	struct mpn_track_stats st;
+	struct mpn_flow_params p;
+	struct mpn_flow_table *t;
+	struct mpn_flow_key k;
+	struct mpn_subflow *sf;
+	uint32_t i;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	mpn_flow_params_default(&p);
+	p.capacity = 16;
+	p.hz = 1;
+	p.unconfirmed_timeout = 5;
+	p.learn_limit_pct = 75;
+	t = mpn_flow_table_create("ft_unconf", &p, NULL, &st, SOCKET_ID_ANY);
+	assert_non_null(t);
+	for (i = 0; i < 8; i++) {
+		key_n(&k, i);
+		assert_non_null(insert(t, &k, MPN_TCP_SYN_SENT, 0));
+	}
+	for (i = 8; i < 16; i++) {
+		key_n(&k, i);
+		sf = insert(t, &k, MPN_TCP_ESTABLISHED, 0);
+		assert_non_null(sf);
+		mpn_flow_set_state(t, sf, MPN_TCP_ESTABLISHED, true);
+	}
+	assert_true(mpn_flow_under_pressure(t));
+	assert_true(mpn_flow_has_room(t));
+	/* Full: the eight unconfirmed go first, oldest first; no embryonic one. */
+	for (i = 100; i < 108; i++) {
+		key_n(&k, i);
+		assert_non_null(insert(t, &k, MPN_TCP_SYN_SENT, 1));
+	}
+	assert_int_equal(st.evict_unconfirmed, 8);
+	assert_int_equal(st.evict_embryonic, 0);
+	key_n(&k, 0);
+	assert_non_null(lookup(t, &k, 1, &st));
+	/* Confirmed: an ordinary established entry, kept 3600 s, never evicted. */
+	key_n(&k, 200);
+	sf = lookup(t, &k, 1, &st);
+	assert_null(sf);
+	mpn_flow_table_free(t);
+
+	/* The short timeout of an unconfirmed entry. */
+	memset(&st, 0, sizeof(st));
+	t = mpn_flow_table_create("ft_unconf2", &p, NULL, &st, SOCKET_ID_ANY);
+	assert_non_null(t);
+	key_n(&k, 1);
+	sf = insert(t, &k, MPN_TCP_ESTABLISHED, 0);
+	mpn_flow_set_state(t, sf, MPN_TCP_ESTABLISHED, true);
+	key_n(&k, 2);
+	sf = insert(t, &k, MPN_TCP_ESTABLISHED, 0);
+	mpn_flow_set_state(t, sf, MPN_TCP_ESTABLISHED, false);
+	key_n(&k, 1);
+	assert_null(lookup(t, &k, 6, &st));
+	key_n(&k, 2);
+	assert_non_null(lookup(t, &k, 6, &st));
 	mpn_flow_table_free(t);
 }
 
@@ -173,15 +281,15 @@ test_expiry_sweep(void **state)
 	assert_non_null(t);
 	for (i = 0; i < 100; i++) {
 		key_n(&k, i);
-		assert_non_null(mpn_flow_insert(t, &k, i % 2 ? MPN_TCP_SYN_SENT :
+		assert_non_null(insert(t, &k, i % 2 ? MPN_TCP_SYN_SENT :
 			MPN_TCP_ESTABLISHED, 0));
 	}
 	/* Lazy: an embryonic entry is gone after 30 s, an established one is not. */
 	key_n(&k, 1);
-	assert_non_null(mpn_flow_lookup(t, &k, 30));
-	assert_null(mpn_flow_lookup(t, &k, 31));
+	assert_non_null(lookup(t, &k, 30, &st));
+	assert_null(lookup(t, &k, 31, &st));
 	key_n(&k, 0);
-	assert_non_null(mpn_flow_lookup(t, &k, 31));
+	assert_non_null(lookup(t, &k, 31, &st));
 	assert_int_equal(st.subflows_expired, 1);
 	/* The sweep visits a bounded number per call and finds the rest. */
 	while (calls < 1024 / 64 + 1) {
@@ -214,7 +322,23 @@ mkconn(struct mpn_conn_table *ct, uint64_t ka, uint64_t kb, int *err)
 	in.sport = 55226;
 	in.dport = 5000;
 	in.tcp_state = MPN_TCP_ESTABLISHED;
-	return mpn_conn_create(ct, &in, err);
+	{
+		int slot;
+		uint16_t gen;
+		struct mpn_conn *c = mpn_conn_publish(ct, &in, &slot, &gen, err);
+
+		assert_true(c == NULL || slot == 0);
+		return c;
+	}
+}
+
+static int
+claim(struct mpn_conn *c, unsigned int active, bool pending, const uint8_t *src,
+	const uint8_t *dst, uint16_t sport, uint16_t dport, uint64_t now, uint16_t *gen)
+{
+	struct mpn_conn_limits lim = { .active = active, .pending = 4 };
+
+	return mpn_conn_join_claim(c, &lim, pending, true, 4, src, dst, sport, dport, now, gen);
 }
 
 static void
@@ -229,6 +353,7 @@ test_conn_table(void **state)
 	struct mpn_json j;
 	FILE *f;
 	int err, slot, i, slots[8];
+	uint16_t gens[8], gens_1;
 
 	(void)state;
 	ct = mpn_conn_table_create("ct_basic", 64, 2, SOCKET_ID_ANY);
@@ -243,28 +368,73 @@ test_conn_table(void **state)
 	assert_ptr_equal(mpn_conn_lookup(ct, 0xdde61a3e), c);
 	assert_null(mpn_conn_lookup(ct, 0x12345678));
 	assert_int_equal(mpn_conn_table_count(ct), 1);
-	/* The same keys again: both tokens are taken. */
-	assert_null(mkconn(ct, 0xd1ead00377b55779ULL, 0xac88245795309269ULL, &err));
-	assert_int_equal(err, -EEXIST);
+	/*
+	 * The same handshake seen at another observation point: the same
+	 * record, and the same slot for the same 4-tuple (err 1: attached).
+	 */
+	assert_ptr_equal(mkconn(ct, 0xd1ead00377b55779ULL, 0xac88245795309269ULL, &err), c);
+	assert_int_equal(err, 1);
+	assert_int_equal(mpn_conn_table_count(ct), 1);
+	assert_false(mpn_conn_subflow_release(ct, c, 0, c->sf[0].gen));
+	/* Other keys whose tokens are both taken: a collision. */
+	{
+		struct mpn_conn_init in;
+		uint16_t g;
+		int sl;
 
-	/* Subflow limit 3 (initial included), then the slot count. */
-	slot = mpn_conn_subflow_claim(c, 3, MPN_ROLE_JOIN, true, 4, a2, b2, 35387, 5000,
-		MPN_TCP_SYN_SENT);
+		memset(&in, 0, sizeof(in));
+		in.version = 1;
+		in.key_a = 1;
+		in.key_b = 2;
+		in.have_tokens = true;
+		in.token_a = 0x4951d561;
+		in.token_b = 0xdde61a3e;
+		in.family = 4;
+		in.src = a2;
+		in.dst = b2;
+		assert_null(mpn_conn_publish(ct, &in, &sl, &g, &err));
+		assert_int_equal(err, -EEXIST);
+	}
+
+	/* Subflow limit 3 (initial included): two joins admitted unverified. */
+	slot = claim(c, 3, false, a2, b2, 35387, 5000, 1, &gens[1]);
 	assert_int_equal(slot, 1);
-	assert_int_equal(mpn_conn_subflow_claim(c, 3, MPN_ROLE_JOIN, true, 4, a2, b2, 35388, 5000,
-		MPN_TCP_SYN_SENT), 2);
-	assert_int_equal(mpn_conn_subflow_claim(c, 3, MPN_ROLE_JOIN, true, 4, a2, b2, 35389, 5000,
-		MPN_TCP_SYN_SENT), -ENOSPC);
-	for (i = 0; i < 8; i++)
-		slots[i] = mpn_conn_subflow_claim(c, 0, MPN_ROLE_JOIN, true, 4, a2, b2,
-			(uint16_t)(40000 + i), 5000, MPN_TCP_SYN_SENT);
-	for (i = 0; i < 5; i++)
+	gens_1 = gens[1];
+	assert_int_equal(claim(c, 3, false, a2, b2, 35388, 5000, 2, &gens[2]), 2);
+	assert_int_equal(claim(c, 3, false, a2, b2, 35389, 5000, 3, &gens[3]), -ENOSPC);
+	assert_int_equal(mpn_conn_join_admissible(c, &(struct mpn_conn_limits){ 3, 4 }),
+		-ENOSPC);
+	/* The same 4-tuple again (another observation point): shares the slot. */
+	assert_int_equal(claim(c, 3, false, b2, a2, 5000, 35388, 4, &gens[4]), 2);
+	assert_int_equal(gens[4], gens[2]);
+	/*
+	 * Pending joins do not count towards the limit (4 here, 3 active):
+	 * at most 4 pending at once, and the oldest makes way for the newest.
+	 */
+	for (i = 0; i < 6; i++) {
+		slots[i] = claim(c, 4, true, a2, b2, (uint16_t)(40000 + i), 5000,
+			(uint64_t)(10 + i), &gens[i]);
 		assert_true(slots[i] >= 3);
-	for (i = 5; i < 8; i++)
-		assert_int_equal(slots[i], -ENOSPC);
-	for (i = 0; i < 5; i++)
-		assert_false(mpn_conn_subflow_release(ct, c, slots[i]));
-	mpn_conn_subflow_release(ct, c, 2);
+	}
+	assert_int_equal(c->joins_evicted, 2);
+	assert_false(mpn_conn_slot_current(c, slots[0], gens[0]));
+	assert_false(mpn_conn_slot_current(c, slots[1], gens[1]));
+	assert_true(mpn_conn_slot_current(c, slots[5], gens[5]));
+	/* Verified, but the connection is at its limit: refused, the slot stays pending. */
+	assert_int_equal(mpn_conn_join_promote(c, slots[5], gens[5],
+		&(struct mpn_conn_limits){ 3, 4 }), -ENOSPC);
+	assert_int_equal(mpn_conn_join_promote(c, slots[5], gens[5],
+		&(struct mpn_conn_limits){ 4, 4 }), 0);
+	assert_int_equal(mpn_conn_join_promote(c, slots[0], gens[0],
+		&(struct mpn_conn_limits){ 4, 4 }), -ESTALE);
+	/* The evicted ones release only their record reference. */
+	for (i = 0; i < 6; i++)
+		assert_false(mpn_conn_subflow_release(ct, c, slots[i], gens[i]));
+	/* Slot 2 is shared by two observations: the first release keeps it. */
+	assert_false(mpn_conn_subflow_release(ct, c, 2, gens[2]));
+	assert_true(mpn_conn_slot_current(c, 2, gens[2]));
+	assert_false(mpn_conn_subflow_release(ct, c, 2, gens[2]));
+	assert_false(mpn_conn_slot_current(c, 2, gens[2]));
 
 	/* Addresses: add, replace by id, remove. */
 	assert_int_equal(mpn_conn_addr_add(c, 1, 1, 4, ip, false, 0, MPN_ADDR_HMAC_OK), 0);
@@ -277,14 +447,21 @@ test_conn_table(void **state)
 	f = open_memstream(&buf, &len);
 	mpn_json_init(&j, f);
 	mpn_json_array_begin(&j, NULL);
-	mpn_conn_json(c, &j, NULL);
+	mpn_conn_json(c, &j, NULL, NULL);
+	mpn_conn_json(c, &j, NULL, &(struct mpn_conn_json_opts){ .show_keys = true });
 	mpn_json_array_end(&j);
 	mpn_json_end(&j);
 	fclose(f);
 	assert_non_null(strstr(buf, "\"token_a\": \"0x4951d561\""));
 	assert_non_null(strstr(buf, "\"token_b\": \"0xdde61a3e\""));
+	/* Keys only when asked: once, in the second rendering. */
 	assert_non_null(strstr(buf, "\"key_a\": \"0xd1ead00377b55779\""));
+	assert_null(strstr(strstr(buf, "\"key_a\"") + 1, "\"key_a\""));
+	assert_true(strstr(buf, "\"key_a\"") > strstr(strstr(buf, "\"token_a\"") + 1,
+		"\"token_a\""));
 	assert_non_null(strstr(buf, "\"key_b\": \"0xac88245795309269\""));
+	/* IDSNs beyond 2^53 as hex strings (GROUND_TRUTH.md, capture-mid). */
+	assert_non_null(strstr(buf, "\"idsn_a\": \"0x"));
 	assert_non_null(strstr(buf, "\"tuple\": \"10.0.1.1:55226 > 10.0.1.2:5000\""));
 	assert_non_null(strstr(buf, "\"tuple\": \"10.0.2.1:35387 > 10.0.2.2:5000\""));
 	assert_true(strstr(buf, "55226") < strstr(buf, "35387"));
@@ -297,24 +474,26 @@ test_conn_table(void **state)
 	assert_int_equal(mpn_conn_table_count(ct), 2);
 
 	/* Last reference: both tokens go at once; the record after a grace period. */
-	assert_false(mpn_conn_subflow_release(ct, c, 1));
-	assert_true(mpn_conn_subflow_release(ct, c, 0));
+	assert_false(mpn_conn_subflow_release(ct, c, 1, gens_1));
+	assert_true(mpn_conn_subflow_release(ct, c, 0, c->sf[0].gen));
 	assert_null(mpn_conn_lookup(ct, 0x4951d561));
 	assert_null(mpn_conn_lookup(ct, 0xdde61a3e));
 	assert_int_equal(mpn_conn_table_count(ct), 1);
 	assert_int_equal(mpn_conn_table_pool_free(ct), 64 - 2);
 	/* A dying connection takes no more subflows. */
-	assert_int_equal(mpn_conn_subflow_claim(c, 0, MPN_ROLE_JOIN, true, 4, a2, b2, 1, 2,
-		MPN_TCP_SYN_SENT), -ENOENT);
-	/* Quiescent, then any hash write reclaims the deferred entries. */
+	assert_int_equal(claim(c, 0, false, a2, b2, 1, 2, 0, &gens[0]), -ENOENT);
+	/* Quiescent, then any hash write reclaims the deferred entries, keys cleared. */
 	mpn_conn_table_quiescent(ct, 0);
-	assert_true(mpn_conn_subflow_release(ct, c2, 0));
+	assert_true(mpn_conn_subflow_release(ct, c2, 0, c2->sf[0].gen));
 	mpn_conn_table_quiescent(ct, 0);
 	c = mkconn(ct, 1, 2, &err);
 	assert_non_null(c);
-	assert_true(mpn_conn_subflow_release(ct, c, 0));
+	assert_true(mpn_conn_subflow_release(ct, c, 0, c->sf[0].gen));
 	mpn_conn_table_quiescent(ct, 0);
 	c = mkconn(ct, 3, 4, &err);
+	/* RFC 7430 §3: a freed record keeps no key (c2 went back to the pool). */
+	assert_int_equal(c2->key_a, 0);
+	assert_int_equal(c2->key_b, 0);
 	assert_non_null(c);
 	assert_true(mpn_conn_table_pool_free(ct) >= 64 - 2);
 	mpn_conn_table_unregister(ct, 0);
@@ -355,10 +534,10 @@ test_conn_pool_and_order(void **state)
 	assert_int_equal(acc[1], 16);
 	/* Free some, report quiescence, and the pool refills. */
 	for (i = 0; i < 8; i++)
-		mpn_conn_subflow_release(ct, cs[i], 0);
+		mpn_conn_subflow_release(ct, cs[i], 0, cs[i]->sf[0].gen);
 	mpn_conn_table_quiescent(ct, 0);
 	for (i = 8; i < 16; i++)
-		mpn_conn_subflow_release(ct, cs[i], 0);
+		mpn_conn_subflow_release(ct, cs[i], 0, cs[i]->sf[0].gen);
 	mpn_conn_table_quiescent(ct, 0);
 	for (i = 0; i < 8; i++)
 		assert_non_null(mkconn(ct, 7000 + i, 8000 + i, &err));
@@ -419,7 +598,7 @@ test_conn_concurrent_reader(void **state)
 		mpn_conn_table_quiescent(r.ct, 0);
 		for (i = 0; i < 64; i += 2)
 			if (c[i] != NULL)
-				mpn_conn_subflow_release(r.ct, c[i], 0);
+				mpn_conn_subflow_release(r.ct, c[i], 0, c[i]->sf[0].gen);
 		mpn_conn_table_quiescent(r.ct, 0);
 	}
 	r.stop = 1;
@@ -437,6 +616,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_canonical),
 		cmocka_unit_test(test_insert_evict),
+		cmocka_unit_test(test_unconfirmed),
 		cmocka_unit_test(test_expiry_sweep),
 		cmocka_unit_test(test_conn_table),
 		cmocka_unit_test(test_conn_pool_and_order),

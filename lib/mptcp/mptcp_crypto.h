@@ -132,4 +132,47 @@ enum mpn_addaddr_hmac_result mpn_mptcp_addaddr_hmac_check(uint64_t key_sender,
 /** Name of a verdict: "ok", "ok-leftmost" or "bad"; never NULL. */
 const char *mpn_addaddr_hmac_result_name(enum mpn_addaddr_hmac_result r);
 
+/**
+ * @name Prepared contexts
+ *
+ * The one-shot functions above look the algorithm up and build an HMAC
+ * context on every call (about 25K instructions). A worker verifies joins
+ * at line rate, so it keeps one struct mpn_mptcp_crypto: the HMAC
+ * (EVP_MAC) and digest (EVP_MD) implementations are fetched once, and
+ * their contexts are reused; each call only keys and runs them.
+ * A context belongs to one thread.
+ * @{
+ */
+struct mpn_mptcp_crypto;
+
+/** Fetch the algorithms and allocate the contexts. NULL if libcrypto fails. */
+struct mpn_mptcp_crypto *mpn_mptcp_crypto_new(void);
+
+/** Free a context (NULL is a no-op). */
+void mpn_mptcp_crypto_free(struct mpn_mptcp_crypto *cx);
+
+/** mpn_mptcp_key_token() with a prepared context. */
+int mpn_mptcp_crypto_key_token(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key,
+		uint32_t *token, uint64_t *idsn);
+
+/** mpn_mptcp_join_hmac() with a prepared context. @return 0, or -EIO. */
+int mpn_mptcp_crypto_join_hmac(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key_1,
+		uint64_t key_2, uint32_t nonce_1, uint32_t nonce_2,
+		uint8_t out[MPN_MPTCP_JOIN_HMAC_LEN]);
+
+/** mpn_mptcp_join_synack_ok() with a prepared context. */
+bool mpn_mptcp_crypto_synack_ok(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key_a,
+		uint64_t key_b, uint32_t nonce_a, uint32_t nonce_b, uint64_t trunc_hmac);
+
+/** mpn_mptcp_join_ack_ok() with a prepared context. */
+bool mpn_mptcp_crypto_ack_ok(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key_a,
+		uint64_t key_b, uint32_t nonce_a, uint32_t nonce_b,
+		const uint8_t hmac[MPN_MPTCP_JOIN_HMAC_LEN]);
+
+/** mpn_mptcp_addaddr_hmac_check() with a prepared context. */
+enum mpn_addaddr_hmac_result mpn_mptcp_crypto_addaddr_check(struct mpn_mptcp_crypto *cx,
+		uint64_t key_sender, uint64_t key_receiver, uint8_t addr_id, int family,
+		const uint8_t *addr, bool has_port, uint16_t port, uint64_t hmac);
+/** @} */
+
 #endif /* MPN_MPTCP_CRYPTO_H */

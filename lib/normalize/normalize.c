@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <string.h>
 
 #include "mptcp.h"
@@ -64,31 +65,25 @@ option_action(struct mpn_norm_result *res, enum mpn_action action, const struct 
  * One kind-30 option, when the tcp-map lets kind 30 through. Every kind-30
  * option of the segment comes here, not just the first: DSS and ADD_ADDR
  * share segments, and a normalizer that looks only at the first (as
- * nftables' `tcp option mptcp` match does) can be walked around.
+ * nftables' `tcp option mptcp` match does) can be walked around. @p d is
+ * the option as mpn_normalize_decode() decoded it.
  */
 static void
 decide_mptcp(struct mpn_norm_result *res, const struct mpn_tcp_map *m,
-	enum mpn_mptcp_mode mode, const uint8_t *tcp, const struct mpn_tcpopt *o)
+	enum mpn_mptcp_mode mode, const struct mpn_tcpopt *o, const struct mpn_mptcp_opt *d)
 {
 	const struct mpn_mptcp_policy *mp = &m->mptcp;
 	uint8_t flags = res->pkt.tcp_flags;
-	struct mpn_mptcp_opt d;
-	int rc;
 
 	if (mode == MPN_MPTCP_DROP) {
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_MPTCP_OPTION_DENIED, o->off, o->len,
-			o->kind, o->len > 2 ? tcp[o->off + 2] >> 4 : 0xff);
+			o->kind, d->subtype);
 		return;
 	}
-	if (o->len < 3) {
-		option_action(res, mp->malformed, o, 0xff, MPN_REASON_MPTCP_BAD_OPTION,
-			MPN_REASON_MPTCP_BAD_OPTION, MPN_REASON_MPTCP_BAD_OPTION);
-		return;
-	}
-	rc = mpn_mptcp_decode(tcp + o->off, o->len, flags, -1, &d);
-	if (rc != 0 && d.malformed) {
-		option_action(res, mp->malformed, o, d.subtype, MPN_REASON_MPTCP_BAD_OPTION,
-			MPN_REASON_MPTCP_BAD_OPTION, MPN_REASON_MPTCP_BAD_OPTION);
+	if (d->malformed) {
+		option_action(res, mp->malformed, o, d->subtype == MPN_MPTCP_SUBTYPE_NONE ? 0xff :
+			d->subtype, MPN_REASON_MPTCP_BAD_OPTION, MPN_REASON_MPTCP_BAD_OPTION,
+			MPN_REASON_MPTCP_BAD_OPTION);
 		return;
 	}
 	if (mode == MPN_MPTCP_FALLBACK && (flags & TH_SYN)) {
@@ -99,19 +94,19 @@ decide_mptcp(struct mpn_norm_result *res, const struct mpn_tcp_map *m,
 		 * fallback; clearing kind 30 later makes Linux reset the subflow
 		 * with MP_TCPRST reason 6 (middlebox interference).
 		 */
-		if (d.subtype == MPN_MPTCP_MP_CAPABLE) {
+		if (d->subtype == MPN_MPTCP_MP_CAPABLE) {
 			mpn_norm_add_act(res, MPN_NACT_CLEAR_OPTION, MPN_REASON_MPTCP_FALLBACK, o->off,
-				o->len, o->kind, d.subtype);
+				o->len, o->kind, d->subtype);
 			return;
 		}
 		/* A join for a connection that may not use MPTCP is refused. */
-		if (d.subtype == MPN_MPTCP_MP_JOIN) {
+		if (d->subtype == MPN_MPTCP_MP_JOIN) {
 			mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_MPTCP_JOIN_REFUSED, o->off,
-				o->len, o->kind, d.subtype);
+				o->len, o->kind, d->subtype);
 			return;
 		}
 	}
-	option_action(res, mp->subtype_action[d.subtype & 0xf], o, d.subtype,
+	option_action(res, mp->subtype_action[d->subtype & 0xf], o, d->subtype,
 		MPN_REASON_MPTCP_OPTION_CLEARED, MPN_REASON_MPTCP_OPTION_DENIED,
 		MPN_REASON_MPTCP_OPTION_ALERT);
 }
@@ -123,13 +118,49 @@ mss_value(const uint8_t *tcp, const struct mpn_tcpopt *o)
 	return (uint16_t)((tcp[o->off + 2] << 8) | tcp[o->off + 3]);
 }
 
+/*
+ * Whether no option of the segment needs a decision: no anomaly, every kind
+ * allowed by the tcp-map, no MSS to clamp, every MPTCP option well formed
+ * and allowed. The common segment of an established connection (timestamps,
+ * DSS) takes this test and skips the per-option walk of decide_options().
+ */
+static bool
+options_all_allowed(const struct mpn_norm_result *res, const struct mpn_tcp_map *m,
+	enum mpn_mptcp_mode mode)
+{
+	const struct mpn_tcpopt_list *l = &res->opts;
+	uint64_t kinds = l->kinds & ~((1ull << MPN_TCPOPT_KIND_EOL) | (1ull << MPN_TCPOPT_KIND_NOP));
+	unsigned int i;
+
+	if ((l->anomalies & ~(1u << MPN_TCPOPT_MULTI_MPTCP)) != 0 || (kinds & (1ull << 63)))
+		return false;
+	if ((kinds & (1ull << MPN_TCPOPT_KIND_MSS)) && (res->pkt.tcp_flags & TH_SYN))
+		return false;
+	while (kinds != 0) {
+		unsigned int k = (unsigned int)__builtin_ctzll(kinds);
+
+		kinds &= kinds - 1;
+		if (k != MPN_TCPOPT_KIND_MSS && m->option_action[k] != MPN_ACTION_ALLOW)
+			return false;
+	}
+	if (l->n_mptcp == 0)
+		return true;
+	if (mode != MPN_MPTCP_ALLOW || l->n_mptcp > res->n_mo)
+		return false;
+	for (i = 0; i < res->n_mo; i++)
+		if (res->mo[i].malformed ||
+				m->mptcp.subtype_action[res->mo[i].subtype & 0xf] != MPN_ACTION_ALLOW)
+			return false;
+	return true;
+}
+
 static void
 decide_options(struct mpn_norm_result *res, const struct mpn_tcp_map *m,
 	enum mpn_mptcp_mode mode, const uint8_t *tcp)
 {
 	const struct mpn_tcpopt_list *l = &res->opts;
 	bool seen_mss = false, seen_ws = false, seen_ts = false;
-	unsigned int i;
+	unsigned int i, k = 0;
 
 	for (i = 0; i < l->n; i++) {
 		const struct mpn_tcpopt *o = &l->opt[i];
@@ -175,9 +206,13 @@ decide_options(struct mpn_norm_result *res, const struct mpn_tcp_map *m,
 			continue;
 		}
 		if (o->kind == MPN_MPTCP_KIND) {
+			/* The decoded options are in header order, one per kind-30 option. */
+			const struct mpn_mptcp_opt *d = &res->mo[k < res->n_mo ? k : 0];
+
+			k++;
 			res->pkt_mptcp_seen = true;
-			if (m->option_action[MPN_MPTCP_KIND] == MPN_ACTION_ALLOW) {
-				decide_mptcp(res, m, mode, tcp, o);
+			if (m->option_action[MPN_MPTCP_KIND] == MPN_ACTION_ALLOW && k <= res->n_mo) {
+				decide_mptcp(res, m, mode, o, d);
 				continue;
 			}
 			option_action(res, m->option_action[MPN_MPTCP_KIND], o,
@@ -268,55 +303,139 @@ mpn_normalize_apply(struct mpn_norm_result *res, uint8_t *frame)
 	}
 }
 
-void
-mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
-	const uint8_t *frame, uint32_t caplen, struct mpn_norm_result *res)
+bool
+mpn_norm_opt_cleared(const struct mpn_norm_result *res, uint8_t off)
 {
-	const struct mpn_tcp_map *m;
-	struct mpn_classify_key key;
-	enum mpn_mptcp_mode mode;
-	const uint8_t *tcp;
-	int walk;
 	unsigned int i;
 
+	for (i = 0; i < res->n_acts; i++)
+		if (res->acts[i].type == MPN_NACT_CLEAR_OPTION && res->acts[i].off == off)
+			return true;
+	return false;
+}
+
+void
+mpn_normalize_reset(struct mpn_norm_result *res)
+{
 	res->forward = true;
 	res->rewritten = false;
 	res->monitor = false;
 	res->bypass = false;
 	res->drop_reason = MPN_REASON_NONE;
 	res->rule = NULL;
+	res->rule_id = 0;
 	res->n_acts = 0;
+	res->n_mo = 0;
 	res->pkt_mptcp_seen = false;
-	res->opts.n = 0;
+}
 
-	res->status = mpn_pkt_parse(frame, caplen, from->l2, &res->pkt);
+bool
+mpn_normalize_status(struct mpn_norm_result *res)
+{
 	switch (res->status) {
 	case MPN_PKT_TCP:
-		break;
+		return true;
 	case MPN_PKT_FRAGMENT:
+		/*
+		 * RFC 1858 §3.2: a TCP fragment at offset 1 (8 bytes) can only be
+		 * there to overwrite the first fragment's flags and options on
+		 * reassembly. No stack sends one: drop it.
+		 */
+		if (res->pkt.frag_off == 1 && res->pkt.l4_proto == 6) {
+			mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_IP_FRAGMENT_OVERLAP, 0, 0, 0,
+				0xff);
+			return false;
+		}
 		/* No TCP header to look at: pass, but say so. */
 		mpn_norm_add_act(res, MPN_NACT_ALERT, MPN_REASON_IP_FRAGMENT, 0, 0, 0, 0xff);
-		return;
+		return false;
 	case MPN_PKT_TRUNCATED:
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_IP_TRUNCATED, 0, 0, 0, 0xff);
-		return;
+		return false;
 	case MPN_PKT_BAD_L3:
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_IP_BAD_HEADER, 0, 0, 0, 0xff);
-		return;
+		return false;
 	case MPN_PKT_BAD_L2:
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_L2_BAD_HEADER, 0, 0, 0, 0xff);
-		return;
+		return false;
 	case MPN_PKT_BAD_TCP_HDRLEN:
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_TCP_BAD_HDR_LEN, 0, 0, 0, 0xff);
-		return;
+		return false;
 	default:
 		/* Not IP, or IP but not TCP: not ours to normalize. */
-		return;
+		return false;
 	}
-	tcp = frame + res->pkt.l4_off;
-	walk = mpn_tcpopt_walk(tcp, res->pkt.tcp_hdr_len, &res->opts);
+}
 
-	memset(&key, 0, sizeof(key));
+bool
+mpn_normalize_parse(const uint8_t *frame, uint32_t caplen, enum mpn_l2_type l2,
+	struct mpn_norm_result *res)
+{
+	res->forward = true;
+	res->rewritten = false;
+	res->monitor = false;
+	res->bypass = false;
+	res->drop_reason = MPN_REASON_NONE;
+	res->rule = NULL;
+	res->rule_id = 0;
+	res->n_acts = 0;
+	res->n_mo = 0;
+	res->pkt_mptcp_seen = false;
+	res->opts.n = 0;
+	res->opts.n_mptcp = 0;
+
+	res->status = mpn_pkt_parse(frame, caplen, l2, &res->pkt);
+	if (!mpn_normalize_status(res))
+		return false;
+	/* A failed walk is judged by the tcp-map (mpn_normalize_check()). */
+	res->walk_rc = (int8_t)mpn_tcpopt_walk(frame + res->pkt.l4_off, res->pkt.tcp_hdr_len,
+		&res->opts);
+	return true;
+}
+
+void
+mpn_normalize_decode(struct mpn_norm_result *res, const uint8_t *frame, int version_hint)
+{
+	const uint8_t *tcp = frame + res->pkt.l4_off;
+	unsigned int i, n = res->opts.n_mptcp;
+
+	if (n > MPN_NORM_MAX_MPOPTS)
+		n = MPN_NORM_MAX_MPOPTS;
+	/* The walker listed the kind-30 options: no second walk over the others. */
+	for (i = 0; i < n; i++) {
+		const struct mpn_tcpopt *o = &res->opts.opt[res->opts.idx_mptcp[i]];
+		struct mpn_mptcp_opt *d = &res->mo[i];
+
+		res->mo_off[i] = o->off;
+		if (o->len < 3) {
+			/* Too short to carry a subtype (RFC 8684 §3: kind, length, subtype). */
+			memset(d, 0, sizeof(*d));
+			d->subtype = MPN_MPTCP_SUBTYPE_NONE;
+			d->len = o->len;
+			d->malformed = true;
+			d->malformed_why = MPN_MPTCP_BAD_TOO_SHORT;
+			continue;
+		}
+		/* -ENOTSUP (an unassigned subtype) is not malformed: the tcp-map's action decides. */
+		if (mpn_mptcp_decode(tcp + o->off, o->len, res->pkt.tcp_flags, version_hint,
+				d) == -EINVAL) {
+			/* Cannot happen for an option the walker reported; never read garbage. */
+			memset(d, 0, sizeof(*d));
+			d->subtype = tcp[o->off + 2] >> 4;
+			d->len = o->len;
+			d->malformed = true;
+			d->malformed_why = MPN_MPTCP_BAD_LENGTH;
+		}
+	}
+	res->n_mo = (uint8_t)n;
+}
+
+void
+mpn_normalize_classify(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
+	const uint8_t *frame, bool mptcp, struct mpn_norm_result *res)
+{
+	struct mpn_classify_key key;
+
 	key.family = res->pkt.ip_version;
 	key.src = frame + res->pkt.src_addr_off;
 	key.dst = frame + res->pkt.dst_addr_off;
@@ -324,10 +443,19 @@ mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_orig
 	key.dport = res->pkt.dport;
 	key.link = from->link;
 	key.dir = from->dir;
-	for (i = 0; i < res->opts.n; i++)
-		if (res->opts.opt[i].kind == MPN_MPTCP_KIND)
-			key.mptcp = true;
+	key.mptcp = mptcp;
 	res->rule = mpn_policy_classify(policy, &key);
+	res->rule_id = mpn_policy_rule_id(policy, res->rule);
+}
+
+void
+mpn_normalize_check(const struct mpn_policy *policy, const uint8_t *frame, uint32_t caplen,
+	bool fallback, struct mpn_norm_result *res)
+{
+	const struct mpn_tcp_map *m;
+	enum mpn_mptcp_mode mode;
+	const uint8_t *tcp = frame + res->pkt.l4_off;
+
 	/*
 	 * tcp-state-bypass: the ASA turns the normalizer off for the flow, for
 	 * protocols that only look like TCP (cTCP). Not even a broken option
@@ -338,9 +466,9 @@ mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_orig
 		return;
 	}
 	m = mpn_policy_rule_tcp_map(policy, res->rule);
-	mode = res->rule->inspect ? MPN_MPTCP_FALLBACK : m->mptcp.mode;
+	mode = res->rule->inspect || fallback ? MPN_MPTCP_FALLBACK : m->mptcp.mode;
 
-	if (walk < 0) {
+	if (res->walk_rc < 0) {
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_TCP_BAD_OPTION_LIST, 0, 0, 0, 0xff);
 		goto done;
 	}
@@ -348,7 +476,10 @@ mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_orig
 			!mpn_tcp_checksum_ok(frame, &res->pkt))
 		mpn_norm_add_act(res, MPN_NACT_DROP, MPN_REASON_TCP_BAD_CHECKSUM, 16, 2, 0, 0xff);
 	decide_flags(res, m, tcp);
-	decide_options(res, m, mode, tcp);
+	if (res->opts.n_mptcp > 0)
+		res->pkt_mptcp_seen = true;
+	if (!options_all_allowed(res, m, mode))
+		decide_options(res, m, mode, tcp);
 	if (res->opts.anomalies & (1u << MPN_TCPOPT_EOL_TRAILING_DATA))
 		mpn_norm_add_act(res, MPN_NACT_ZERO_BYTES, MPN_REASON_TCP_OPTION_AFTER_EOL,
 			res->opts.eol_off + 1,
@@ -360,6 +491,17 @@ done:
 		res->forward = true;
 		res->drop_reason = MPN_REASON_NONE;
 	}
+}
+
+void
+mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
+	const uint8_t *frame, uint32_t caplen, struct mpn_norm_result *res)
+{
+	if (!mpn_normalize_parse(frame, caplen, from->l2, res))
+		return;
+	mpn_normalize_decode(res, frame, -1);
+	mpn_normalize_classify(policy, from, frame, res->opts.n_mptcp > 0, res);
+	mpn_normalize_check(policy, frame, caplen, false, res);
 }
 
 void

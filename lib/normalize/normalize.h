@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mptcp.h"
 #include "pkt.h"
 #include "policy.h"
 #include "reason.h"
@@ -54,7 +55,18 @@ struct mpn_norm_origin {
 	uint8_t dir;   /**< 0 inside->outside, 1 outside->inside */
 };
 
-/** Everything mpn_normalize() decided about one packet. */
+/**
+ * Most kind-30 options one segment can hold: 40 option bytes, and a
+ * kind-30 option has at least its kind and length bytes.
+ */
+#define MPN_NORM_MAX_MPOPTS 20
+
+/**
+ * Everything decided about one packet: the parse, the option walk, every
+ * MPTCP option decoded (once), the class, the decisions and the verdict.
+ * It is the stateless part of the per-packet context (lib/pipeline/ctx.h)
+ * and the whole result of mpn_normalize_decide().
+ */
 struct mpn_norm_result {
 	enum mpn_pkt_status status;   /**< the parser's verdict */
 	bool forward;                 /**< false: drop it */
@@ -64,17 +76,82 @@ struct mpn_norm_result {
 	bool pkt_mptcp_seen;          /**< the segment carries a kind-30 option */
 	enum mpn_reason drop_reason;  /**< when !forward */
 	const struct mpn_policy_rule *rule;  /**< NULL when not TCP */
+	uint16_t rule_id;             /**< mpn_policy_rule_id() of @p rule */
 	uint8_t n_acts;
+	uint8_t n_mo;                 /**< kind-30 options in @p mo, one per option, in header order */
+	int8_t walk_rc;               /**< mpn_tcpopt_walk()'s return: < 0, the list cannot be walked */
 	struct mpn_norm_act acts[MPN_NORM_MAX_ACTS];
 	struct mpn_pkt pkt;           /**< the parse, for later stages */
 	struct mpn_tcpopt_list opts;  /**< the option walk, for later stages */
+	/**
+	 * The kind-30 options, decoded once (mpn_normalize_decode()); an
+	 * option too short to decode (length 2) has malformed set and subtype
+	 * MPN_MPTCP_SUBTYPE_NONE. mo_off[i] is its offset in the TCP header.
+	 */
+	uint8_t mo_off[MPN_NORM_MAX_MPOPTS];
+	struct mpn_mptcp_opt mo[MPN_NORM_MAX_MPOPTS];
 };
 
+/** Reset the verdict part of @p res (forward, no decision, no class). */
+void
+mpn_normalize_reset(struct mpn_norm_result *res);
+
 /**
- * Decide about one frame: parse, walk the options, classify, and record
- * every decision of the tcp-map in @p res. Nothing is changed yet, so a
- * later stage (connection tracking) can add decisions, or turn the packet
- * into a bypassed one, before mpn_normalize_apply().
+ * The verdict of a parser status other than TCP (a drop or an alert with
+ * its reason), recorded in @p res. @return true for MPN_PKT_TCP.
+ */
+bool
+mpn_normalize_status(struct mpn_norm_result *res);
+
+/**
+ * Parse a frame and walk its TCP options into @p res (reset first). For
+ * a packet that is not plain TCP it records the verdict (drop or alert
+ * with its reason) and returns false: nothing later applies to it.
+ *
+ * @return true if the packet is TCP and goes on to decode and classify
+ */
+bool
+mpn_normalize_parse(const uint8_t *frame, uint32_t caplen, enum mpn_l2_type l2,
+	struct mpn_norm_result *res);
+
+/**
+ * Decode every kind-30 option of a parsed TCP packet, once.
+ *
+ * @param version_hint  the MPTCP version of the connection if known, else
+ *                      -1 (only ADD_ADDR's layout depends on it)
+ */
+void
+mpn_normalize_decode(struct mpn_norm_result *res, const uint8_t *frame, int version_hint);
+
+/**
+ * Classify a parsed TCP packet: the first matching class of the
+ * policy-map bound to its link and direction.
+ *
+ * @param mptcp  the packet belongs to an MPTCP subflow (class-map `mptcp
+ *               present`): for a tracked subflow, what its handshake
+ *               said; otherwise whether this segment carries kind 30
+ */
+void
+mpn_normalize_classify(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
+	const uint8_t *frame, bool mptcp, struct mpn_norm_result *res);
+
+/**
+ * The tcp-map's stateless verdicts on a parsed, decoded and classified
+ * packet: bypass, monitor, checksum, flags, every option. Changes nothing
+ * in the frame: decisions go to res->acts, applied by mpn_normalize_apply().
+ *
+ * @param fallback  the connection was refused MPTCP at its SYN (clean
+ *                  fallback, RFC 8684 §3.7)
+ */
+void
+mpn_normalize_check(const struct mpn_policy *policy, const uint8_t *frame, uint32_t caplen,
+	bool fallback, struct mpn_norm_result *res);
+
+/**
+ * Decide about one frame without any state: parse, walk the options,
+ * decode, classify, check, as one call. The fuzzers, the unit tests and
+ * the stateless benchmark use it; the data path runs the same steps as
+ * stages of its pipeline.
  *
  * @param policy  the policy to apply (never NULL)
  * @param from    link-layer type, link and direction
@@ -107,6 +184,10 @@ mpn_normalize(const struct mpn_policy *policy, const struct mpn_norm_origin *fro
 void
 mpn_norm_add_act(struct mpn_norm_result *res, enum mpn_norm_act_type type,
 	enum mpn_reason reason, uint8_t off, uint8_t len, uint8_t kind, uint8_t subtype);
+
+/** Whether an earlier decision NOP-fills the option at TCP header offset @p off. */
+bool
+mpn_norm_opt_cleared(const struct mpn_norm_result *res, uint8_t off);
 
 /** Name of an action type ("clear-option", "drop", ...). */
 const char *

@@ -831,6 +831,40 @@ test_ipv6_and_non_tcp(void **state)
 	mpn_policy_free(p);
 }
 
+/*
+ * RFC 1858 §3.2: a TCP fragment at offset 1 exists only to overwrite the
+ * first fragment's header on reassembly: dropped. A later fragment has no
+ * TCP header to inspect: passed and flagged.
+ */
+static void
+test_tcp_fragments(void **state)
+{
+	struct mpn_policy *p = mpn_policy_new();
+	struct mpn_norm_result res;
+	struct frame f;
+
+	(void)state;
+	build(&f, 0, TH_ACK, NULL, 0, 40);
+	f.b[14 + 7] = 1;                        /* fragment offset 1 (8 bytes) */
+	run(p, &f, &res);
+	assert_false(res.forward);
+	assert_int_equal(res.drop_reason, MPN_REASON_IP_FRAGMENT_OVERLAP);
+
+	build(&f, 0, TH_ACK, NULL, 0, 40);
+	f.b[14 + 7] = 3;                        /* offset 3: an ordinary later fragment */
+	run(p, &f, &res);
+	assert_true(res.forward);
+	assert_int_equal(res.acts[0].reason, MPN_REASON_IP_FRAGMENT);
+
+	/* UDP at offset 1 is not TCP's business. */
+	build(&f, 0, TH_ACK, NULL, 0, 40);
+	f.b[14 + 7] = 1;
+	f.b[14 + 9] = 17;
+	run(p, &f, &res);
+	assert_true(res.forward);
+	mpn_policy_free(p);
+}
+
 /* Truncations of a valid frame at every length: a verdict, never a crash. */
 static void
 test_every_truncation(void **state)
@@ -880,6 +914,7 @@ main(void)
 		cmocka_unit_test(test_bad_option_list),
 		cmocka_unit_test(test_bypass_and_monitor),
 		cmocka_unit_test(test_ipv6_and_non_tcp),
+		cmocka_unit_test(test_tcp_fragments),
 		cmocka_unit_test(test_every_truncation),
 	};
 

@@ -1,161 +1,134 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
-#include <stdio.h>
+/*
+ * The pipeline: the one sequence of stages every caller runs (ctx.h).
+ *
+ *   per batch:  parse, lookup (bulk)
+ *   per packet: resolve, decode, classify, check, commit
+ *   per batch:  rewrite, account
+ *
+ * decode, classify, check and commit go packet by packet because a packet
+ * may depend on what the one before it committed (a SYN/ACK right after
+ * its SYN in the same batch). The lookup positions stay right through
+ * that: the commit stage and the table's removal hook fix the positions of
+ * the later packets of the batch when an entry comes or goes.
+ */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <rte_cycles.h>
-#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
-#include "mptcp.h"
-#include "pipeline.h"
+#include "owner.h"
+#include "stages.h"
 
-/* Alert lines per second and worker: enough to see what happens, not a flood. */
+/* Alert lines per second and worker (stage_account.c has the limiter). */
 #define ALERT_LOG_PER_SEC 10
 
-void
+int
 mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
 	struct mpn_worker_stats *stats)
 {
+	void *p = NULL;
+
 	memset(pl, 0, sizeof(*pl));
 	pl->stats = stats;
 	pl->worker = worker;
 	pl->log_tokens = ALERT_LOG_PER_SEC;
 	pl->log_enabled = true;
+	if (posix_memalign(&p, 64, sizeof(struct mpn_pkt_ctx) * MPN_PIPELINE_MAX_BURST) != 0)
+		return -ENOMEM;
+	memset(p, 0, sizeof(struct mpn_pkt_ctx) * MPN_PIPELINE_MAX_BURST);
+	pl->ctx = p;
+	pl->rules = calloc(MPN_POLICY_RULE_IDS, sizeof(*pl->rules));
+	pl->trace_before = malloc(sizeof(*pl->trace_before) * MPN_PIPELINE_MAX_BURST);
+	if (pl->rules == NULL || pl->trace_before == NULL) {
+		mpn_pipeline_fini(pl);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
-static void
-format_tuple(const uint8_t *frame, const struct mpn_pkt *p, char *buf, size_t n)
+void
+mpn_pipeline_fini(struct mpn_pipeline *pl)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	int af = p->ip_version == 6 ? AF_INET6 : AF_INET;
-
-	inet_ntop(af, frame + p->src_addr_off, src, sizeof(src));
-	inet_ntop(af, frame + p->dst_addr_off, dst, sizeof(dst));
-	snprintf(buf, n, af == AF_INET6 ? "[%s]:%u > [%s]:%u" : "%s:%u > %s:%u",
-		src, p->sport, dst, p->dport);
+	free(pl->ctx);
+	free(pl->rules);
+	free(pl->trace_before);
+	pl->ctx = NULL;
+	pl->rules = NULL;
+	pl->trace_before = NULL;
 }
 
-/*
- * The `alert` action writes one line that names the packet, like an IPS
- * alert, but never more than ALERT_LOG_PER_SEC a second per worker: an
- * attacker must not be able to turn the log into the bottleneck.
- */
+/* From the lookup on: the batch @p ctx[0..n-1] has been parsed. */
 static void
-log_alert(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_result *res,
-	const struct mpn_norm_act *a)
+run_batch(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, unsigned int n, uint8_t *verdicts, uint64_t now)
 {
-	uint64_t now = rte_get_timer_cycles();
-	char tuple[128];
-
-	if (!pl->log_enabled)
-		return;
-	if (now - pl->log_window_start >= rte_get_timer_hz()) {
-		if (pl->log_suppressed > 0)
-			RTE_LOG(WARNING, USER1, "mpnorm: worker %u: %" PRIu64
-				" more alert(s) not logged\n", pl->worker, pl->log_suppressed);
-		pl->log_window_start = now;
-		pl->log_tokens = ALERT_LOG_PER_SEC;
-		pl->log_suppressed = 0;
-	}
-	if (pl->log_tokens == 0) {
-		pl->log_suppressed++;
-		return;
-	}
-	pl->log_tokens--;
-	if (res->status != MPN_PKT_TCP) {
-		RTE_LOG(WARNING, USER1, "mpnorm: alert %s\n", mpn_reason_name(a->reason));
-		return;
-	}
-	format_tuple(frame, &res->pkt, tuple, sizeof(tuple));
-	RTE_LOG(WARNING, USER1, "mpnorm: alert %s%s%s %s\n", mpn_reason_name(a->reason),
-		a->kind == MPN_MPTCP_KIND ? " " : "",
-		a->kind == MPN_MPTCP_KIND ? mpn_mptcp_subtype_name(a->subtype) : "", tuple);
-}
-
-/* Count the kind-30 options by subtype, before any of them is rewritten. */
-static void
-count_mptcp_options(struct mpn_worker_stats *s, const uint8_t *frame,
-	const struct mpn_norm_result *res)
-{
+	struct mpn_pkt_ctx *ctx = pl->ctx;
+	struct mpn_tracker *t = pl->tracker;
 	unsigned int i;
 
-	if (res->status != MPN_PKT_TCP || res->opts.n_mptcp == 0)
-		return;
-	for (i = 0; i < res->opts.n; i++)
-		if (res->opts.opt[i].kind == MPN_MPTCP_KIND && res->opts.opt[i].len > 2)
-			s->mptcp_options[frame[res->pkt.l4_off + res->opts.opt[i].off + 2] >> 4]++;
-}
-
-/* Count what the normalizer decided: the one place counters change. */
-static void
-account(struct mpn_pipeline *pl, const uint8_t *frame, const struct mpn_norm_result *res)
-{
-	struct mpn_worker_stats *s = pl->stats;
-	unsigned int i;
-
-	if (res->status != MPN_PKT_TCP && res->n_acts == 0)
-		s->non_tcp++;
-	if (!res->forward) {
-		s->dropped++;
-		s->drops[res->drop_reason]++;
-		return;
+	if (t != NULL) {
+		t->burst = ctx;
+		t->burst_n = n;
+		t->burst_from = 0;
+		mpn_stage_lookup(t, ctx, n);
 	}
-	for (i = 0; i < res->n_acts; i++) {
-		const struct mpn_norm_act *a = &res->acts[i];
+	for (i = 0; i < n; i++) {
+		struct mpn_pkt_ctx *c = &ctx[i];
 
-		if (res->monitor) {
-			s->monitored[a->reason]++;
-			log_alert(pl, frame, res, a);
-		} else if (a->type == MPN_NACT_ALERT) {
-			s->alerts[a->reason]++;
-			log_alert(pl, frame, res, a);
-		} else {
-			s->rewrites[a->reason]++;
+		if (c->tcp) {
+			if (t != NULL)
+				mpn_stage_resolve(t, ctx, i, now);
+			mpn_stage_decode(t, c);
+			mpn_stage_classify(t, policy, from, c);
+		}
+		mpn_stage_check(t, policy, from, c, now);
+		if (t != NULL && c->tcp) {
+			t->burst_from = i;
+			mpn_stage_commit(t, policy, from, c, now);
 		}
 	}
-	if (res->rewritten)
-		s->rewritten++;
+	if (t != NULL)
+		t->burst = NULL;
+	mpn_stage_rewrite(ctx, n);
+	mpn_stage_account(pl, from, ctx, n, verdicts, now);
 }
 
-/*
- * A tracked burst in three passes (ARCHITECTURE.md §3):
- *  1. decide every packet (parse, classify, the tcp-map): stateless, so
- *     nothing is lost by doing it ahead of the tracking;
- *  2. look every TCP packet's 5-tuple up in the subflow table at once and
- *     prefetch the entries, then their connection records, from the
- *     parse of pass 1. At 64K and more subflows the table is far larger
- *     than the caches, and each packet would otherwise wait for its
- *     bucket, its key, its entry and its connection in turn;
- *  3. track, rewrite and count each packet in order. The tracker still
- *     looks each packet up itself, now from the cache, so a packet that
- *     inserts or removes an entry is seen by the next one.
- */
 static void
-run_tracked_burst(struct mpn_pipeline *pl, const struct mpn_policy *policy,
-	const struct mpn_norm_origin *origin, struct rte_mbuf **pkts, uint16_t n,
+count_rx(struct mpn_pipeline *pl, const struct mpn_burst_origin *from, uint16_t n)
+{
+	pl->stats->rx += n;
+	pl->stats->port[from->port].rx += n;
+	if (n > 0)
+		pl->stats->rx_bursts++;
+}
+
+/* While a trace is armed, keep each frame's first bytes as they arrived. */
+static void
+trace_keep(struct mpn_pipeline *pl, unsigned int i, const uint8_t *frame, uint32_t len)
+{
+	if (pl->tracing)
+		memcpy(pl->trace_before[i], frame, len < MPN_TRACE_BYTES ? len : MPN_TRACE_BYTES);
+}
+
+void
+mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, uint8_t **frames, const uint32_t *lens, uint16_t n,
 	uint8_t *verdicts, uint64_t now)
 {
-	struct mpn_norm_result res[MPN_PIPELINE_MAX_BURST];
-	uint8_t *frames[MPN_PIPELINE_MAX_BURST];
-	const struct mpn_pkt *parsed[MPN_PIPELINE_MAX_BURST];
-	int32_t pos[MPN_PIPELINE_MAX_BURST];
-	uint16_t i;
+	unsigned int done, i, k;
 
-	for (i = 0; i < n; i++) {
-		frames[i] = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		mpn_normalize_decide(policy, origin, frames[i], rte_pktmbuf_data_len(pkts[i]),
-			&res[i]);
-		count_mptcp_options(pl->stats, frames[i], &res[i]);
-		parsed[i] = res[i].status == MPN_PKT_TCP ? &res[i].pkt : NULL;
-	}
-	mpn_tracker_prefetch(pl->tracker, frames, parsed, n, pos);
-	for (i = 0; i < n; i++) {
-		mpn_track(pl->tracker, policy, &res[i], frames[i], now);
-		mpn_normalize_apply(&res[i], frames[i]);
-		account(pl, frames[i], &res[i]);
-		verdicts[i] = res[i].forward ? MPN_VERDICT_FORWARD : MPN_VERDICT_DROP;
+	count_rx(pl, from, n);
+	for (done = 0; done < n; done += k) {
+		k = n - done < MPN_PIPELINE_MAX_BURST ? n - done : MPN_PIPELINE_MAX_BURST;
+		pl->tracing = __atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0;
+		for (i = 0; i < k; i++) {
+			trace_keep(pl, i, frames[done + i], lens[done + i]);
+			mpn_stage_parse(&pl->ctx[i], frames[done + i], lens[done + i], from);
+		}
+		run_batch(pl, policy, from, k, verdicts + done, now);
 	}
 }
 
@@ -164,55 +137,124 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
 	uint8_t *verdicts, uint64_t now)
 {
-	struct mpn_norm_origin origin = {
-		.l2 = from->l2, .link = from->link, .dir = (uint8_t)from->dir,
-	};
-	struct mpn_norm_result res;
-	uint16_t i;
+	unsigned int done, i, k;
 
-	pl->stats->rx += n;
-	pl->stats->port[from->port].rx += n;
-	if (n > 0)
-		pl->stats->rx_bursts++;
-	if (pl->tracker != NULL && n > 1 && n <= MPN_PIPELINE_MAX_BURST &&
-			likely(__atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) == 0)) {
-		run_tracked_burst(pl, policy, &origin, pkts, n, verdicts, now);
-		return;
+	count_rx(pl, from, n);
+	for (done = 0; done < n; done += k) {
+		k = n - done < MPN_PIPELINE_MAX_BURST ? n - done : MPN_PIPELINE_MAX_BURST;
+		pl->tracing = __atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0;
+		for (i = 0; i < k; i++) {
+			struct rte_mbuf *m = pkts[done + i];
+			uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+			if (i + 1 < k)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[done + i + 1], void *));
+			trace_keep(pl, i, frame, rte_pktmbuf_data_len(m));
+			mpn_stage_parse(&pl->ctx[i], frame, rte_pktmbuf_data_len(m), from);
+		}
+		run_batch(pl, policy, from, k, verdicts + done, now);
 	}
-	/* Stateless, a single packet, or a trace armed: one packet at a time. */
+}
+
+static bool
+priv_fits(const struct rte_mbuf *m)
+{
+	return m->pool != NULL && rte_pktmbuf_priv_size(m->pool) >= sizeof(struct mpn_handoff_hdr);
+}
+
+void
+mpn_pipeline_parse_for_handoff(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
+	struct rte_mbuf **pkts, uint16_t n, unsigned int n_workers, uint8_t *owner)
+{
+	struct mpn_pkt_ctx c;
+	unsigned int i;
+
 	for (i = 0; i < n; i++) {
-		uint8_t *frame = rte_pktmbuf_mtod(pkts[i], uint8_t *);
-		uint32_t len = rte_pktmbuf_data_len(pkts[i]);
+		struct rte_mbuf *m = pkts[i];
+		struct mpn_handoff_hdr *h;
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (unlikely(__atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0)) {
-			/* Keep the bytes as they arrived for the trace. */
-			uint8_t before[256];
-			uint32_t blen = RTE_MIN(len, (uint32_t)sizeof(before));
+		owner[i] = (uint8_t)pl->worker;
+		mpn_stage_parse(&c, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m), from);
+		if (!priv_fits(m))
+			continue; /* not our pool: the owner parses it (never happens with ours) */
+		/*
+		 * Only TCP has state: everything else is judged by whichever
+		 * worker received it. A first fragment is TCP (it carries the
+		 * header), so it goes to its 5-tuple's owner.
+		 */
+		if (c.tcp)
+			owner[i] = (uint8_t)mpn_owner_of(c.hash, n_workers);
+		h = rte_mbuf_to_priv(m);
+		h->magic = MPN_HANDOFF_MAGIC;
+		h->hash = c.hash;
+		h->status = c.res.status;
+		h->walk_rc = c.res.walk_rc;
+		h->tcp = c.tcp;
+		h->from_lo = c.from_lo;
+		h->flags = c.flags;
+		h->pkt = c.res.pkt;
+		h->opts = c.res.opts;
+		h->key = c.key;
+	}
+}
 
-			memcpy(before, frame, blen);
-			mpn_normalize_decide(policy, &origin, frame, len, &res);
-			count_mptcp_options(pl->stats, frame, &res);
-			if (pl->tracker != NULL)
-				mpn_track(pl->tracker, policy, &res, frame, now);
-			mpn_normalize_apply(&res, frame);
-			if (__atomic_fetch_sub(&pl->trace_remaining, 1, __ATOMIC_RELAXED) > 0 &&
-					pl->trace_fn != NULL)
-				pl->trace_fn(pl->trace_arg, pl->worker, from, before, len, &res);
-		} else {
-			/*
-			 * Decide, let the tracker add what only connection state
-			 * can know (joins, addresses, the ASA's stateful checks,
-			 * bypass and fallback that follow the token), then write.
-			 */
-			mpn_normalize_decide(policy, &origin, frame, len, &res);
-			count_mptcp_options(pl->stats, frame, &res);
-			if (pl->tracker != NULL)
-				mpn_track(pl->tracker, policy, &res, frame, now);
-			mpn_normalize_apply(&res, frame);
+/* The parse a handoff carried: copied back, not redone. */
+static void
+restore_parsed(struct mpn_pkt_ctx *c, struct rte_mbuf *m, const struct mpn_burst_origin *from)
+{
+	struct mpn_handoff_hdr *h = priv_fits(m) ? rte_mbuf_to_priv(m) : NULL;
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (h == NULL || h->magic != MPN_HANDOFF_MAGIC) {
+		mpn_stage_parse(c, frame, rte_pktmbuf_data_len(m), from);
+		return;
+	}
+	h->magic = 0;
+	c->frame = frame;
+	c->len = rte_pktmbuf_data_len(m);
+	c->pos = -1;
+	c->sf = NULL;
+	c->plan.op = MPN_PLAN_NONE;
+	c->plan.sh = 0;
+	mpn_normalize_reset(&c->res);
+	c->res.status = (enum mpn_pkt_status)h->status;
+	c->res.walk_rc = h->walk_rc;
+	c->res.opts.n = 0;
+	c->res.opts.n_mptcp = 0;
+	if (!h->tcp) {
+		/* Its verdict follows from the status alone. */
+		mpn_normalize_status(&c->res);
+		c->tcp = false;
+		return;
+	}
+	c->res.pkt = h->pkt;
+	c->res.opts = h->opts;
+	c->tcp = h->tcp;
+	c->from_lo = h->from_lo;
+	c->flags = h->flags;
+	c->hash = h->hash;
+	c->key = h->key;
+}
+
+void
+mpn_pipeline_run_parsed(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct rte_mbuf **pkts, uint16_t n,
+	uint8_t *verdicts, uint64_t now)
+{
+	unsigned int done, i, k;
+
+	count_rx(pl, from, n);
+	for (done = 0; done < n; done += k) {
+		k = n - done < MPN_PIPELINE_MAX_BURST ? n - done : MPN_PIPELINE_MAX_BURST;
+		pl->tracing = __atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0;
+		for (i = 0; i < k; i++) {
+			struct rte_mbuf *m = pkts[done + i];
+
+			trace_keep(pl, i, rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m));
+			restore_parsed(&pl->ctx[i], m, from);
 		}
-		account(pl, frame, &res);
-		verdicts[i] = res.forward ? MPN_VERDICT_FORWARD : MPN_VERDICT_DROP;
+		run_batch(pl, policy, from, k, verdicts + done, now);
 	}
 }

@@ -43,7 +43,8 @@ mpn_tcp_map_defaults(struct mpn_tcp_map *m, const char *name)
 		m->mptcp.subtype_action[k] = MPN_ACTION_ALLOW;
 	m->mptcp.malformed = MPN_ACTION_DROP;
 	m->mptcp.join = MPN_JOIN_VERIFY;
-	m->mptcp.subflow_limit = 8;
+	m->mptcp.subflow_limit = 9;      /* the initial subflow plus Linux's 8 joins */
+	m->mptcp.join_pending_limit = 4;
 	m->mptcp.add_addr.restricted = false;
 	m->mptcp.add_addr.action = MPN_ACTION_CLEAR;
 }
@@ -55,7 +56,12 @@ mpn_policy_new(void)
 
 	if (p == NULL)
 		return NULL;
+	static uint32_t generations;
+
 	mpn_tcp_map_defaults(&p->tcp_maps[0], "default");
+	p->generation = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
+	if (p->generation == 0)
+		p->generation = __atomic_add_fetch(&generations, 1, __ATOMIC_RELAXED);
 	p->n_tcp_maps = 1;
 	p->global_policy_map = -1;
 	p->default_rule.class_idx = -1;
@@ -274,6 +280,58 @@ mpn_policy_classify(const struct mpn_policy *p, const struct mpn_classify_key *k
 			return r;
 	}
 	return &p->default_rule;
+}
+
+bool
+mpn_addaddr_allowed(const struct mpn_addaddr_policy *ap, uint8_t family, const uint8_t *addr)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned int i;
+
+	/* RFC 4291 §2.5.5.2: ::ffff:a.b.c.d is the IPv4 host a.b.c.d. */
+	if (family == 6 && memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
+		family = 4;
+		addr += 12;
+	}
+	for (i = 0; i < ap->n_deny && i < MPN_POLICY_MAX_PREFIXES; i++)
+		if (mpn_prefix_contains(&ap->deny[i], family, addr))
+			return false;
+	if (ap->n_prefixes == 0)
+		return true;
+	for (i = 0; i < ap->n_prefixes && i < MPN_POLICY_MAX_PREFIXES; i++)
+		if (mpn_prefix_contains(&ap->prefixes[i], family, addr))
+			return true;
+	return false;
+}
+
+uint16_t
+mpn_policy_rule_id(const struct mpn_policy *p, const struct mpn_policy_rule *r)
+{
+	const char *base = (const char *)p->policy_maps;
+	size_t off;
+	unsigned int pm, i;
+
+	if (r == &p->default_rule || (const char *)r < base ||
+			(const char *)r >= base + sizeof(p->policy_maps))
+		return 0;
+	off = (size_t)((const char *)r - base);
+	pm = (unsigned int)(off / sizeof(p->policy_maps[0]));
+	i = (unsigned int)(r - p->policy_maps[pm].rules);
+	return (uint16_t)(1 + pm * MPN_POLICY_MAX_RULES + i);
+}
+
+const struct mpn_policy_rule *
+mpn_policy_rule_by_id(const struct mpn_policy *p, uint16_t id)
+{
+	unsigned int pm, i;
+
+	if (id == 0 || id >= MPN_POLICY_RULE_IDS)
+		return &p->default_rule;
+	pm = (id - 1u) / MPN_POLICY_MAX_RULES;
+	i = (id - 1u) % MPN_POLICY_MAX_RULES;
+	if (pm >= p->n_policy_maps || i >= p->policy_maps[pm].n_rules)
+		return &p->default_rule;
+	return &p->policy_maps[pm].rules[i];
 }
 
 const char *

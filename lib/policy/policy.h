@@ -70,11 +70,25 @@ struct mpn_port_range {
 	uint16_t lo, hi;
 };
 
-/** ADD_ADDR address policy (connection tracking enforces it). */
+/** `addresses.hmac`: what a bad ADD_ADDR HMAC does (RFC 8684 §3.4.1). */
+enum mpn_addaddr_hmac_policy {
+	MPN_ADDADDR_HMAC_IGNORE,   /**< counted only */
+	MPN_ADDADDR_HMAC_ENFORCE,  /**< dropped (mptcp-addaddr-bad-hmac) when the keys are known */
+};
+
+/**
+ * ADD_ADDR address policy (connection tracking enforces it). An address
+ * is refused if it falls in a `deny` prefix, or if `allow` prefixes are
+ * given and it falls in none. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
+ * are matched as the IPv4 address they carry.
+ */
 struct mpn_addaddr_policy {
 	bool restricted;                 /**< false: every address passes */
-	unsigned int n_prefixes;
+	unsigned int n_prefixes;         /**< allow list; 0 = any not denied */
 	struct mpn_prefix prefixes[MPN_POLICY_MAX_PREFIXES];
+	unsigned int n_deny;
+	struct mpn_prefix deny[MPN_POLICY_MAX_PREFIXES];
+	enum mpn_addaddr_hmac_policy hmac;
 	unsigned int n_ports;            /**< 0: any port */
 	struct mpn_port_range ports[MPN_POLICY_MAX_PORT_RANGES];
 	enum mpn_action action;          /**< for a refused address: clear or drop */
@@ -86,7 +100,14 @@ struct mpn_mptcp_policy {
 	enum mpn_action subtype_action[MPN_MPTCP_SUBTYPES];
 	enum mpn_action malformed;       /**< a kind-30 option short or inconsistent for its subtype */
 	enum mpn_join_policy join;
-	unsigned int subflow_limit;      /**< subflows per connection, 0 = no limit */
+	/**
+	 * Subflows per connection, initial included: 1..12 (MPN_CONN_MAX_ACTIVE);
+	 * 0 means the most a connection record holds (12). Linux allows the
+	 * initial subflow plus 8 joins.
+	 */
+	unsigned int subflow_limit;
+	/** Joins of one connection in their handshake at once: 1..4; the oldest makes way. */
+	unsigned int join_pending_limit;
 	struct mpn_addaddr_policy add_addr;
 };
 
@@ -172,6 +193,11 @@ struct mpn_policy_binding {
 };
 
 struct mpn_policy {
+	/**
+	 * Unique per policy object (mpn_policy_new()): what the per-subflow
+	 * class cache is tagged with, so a reload invalidates it.
+	 */
+	uint32_t generation;
 	unsigned int n_tcp_maps;
 	struct mpn_tcp_map tcp_maps[MPN_POLICY_MAX_TCP_MAPS];  /**< [0] is "default" */
 	unsigned int n_classes;
@@ -223,6 +249,21 @@ mpn_class_matches(const struct mpn_class_map *c, const struct mpn_classify_key *
 const struct mpn_policy_rule *
 mpn_policy_classify(const struct mpn_policy *p, const struct mpn_classify_key *k);
 
+/**
+ * Rule ids: 0 is the default rule, 1 + pm * MPN_POLICY_MAX_RULES + i is
+ * rule i of policy-map pm. Stable for the life of the policy object; per
+ * class counters and the per-subflow class cache use them.
+ */
+#define MPN_POLICY_RULE_IDS (1 + MPN_POLICY_MAX_POLICY_MAPS * MPN_POLICY_MAX_RULES)
+
+/** The id of @p r, a rule of @p p (or its default rule). */
+uint16_t
+mpn_policy_rule_id(const struct mpn_policy *p, const struct mpn_policy_rule *r);
+
+/** The rule of @p p with id @p id (the default rule for an id that names none). */
+const struct mpn_policy_rule *
+mpn_policy_rule_by_id(const struct mpn_policy *p, uint16_t id);
+
 /** The tcp-map a rule points to. */
 static inline const struct mpn_tcp_map *
 mpn_policy_rule_tcp_map(const struct mpn_policy *p, const struct mpn_policy_rule *r)
@@ -233,6 +274,14 @@ mpn_policy_rule_tcp_map(const struct mpn_policy *p, const struct mpn_policy_rule
 /** Parse "10.0.0.0/8", "2001:db8::/32" or a bare address. @return 0 or -1. */
 int
 mpn_prefix_parse(const char *s, struct mpn_prefix *out);
+
+/**
+ * Whether an ADD_ADDR address passes @p ap's address list (not the ports):
+ * not in a deny prefix, and in an allow prefix if there are any. An
+ * IPv4-mapped IPv6 address is checked as its IPv4 address.
+ */
+bool
+mpn_addaddr_allowed(const struct mpn_addaddr_policy *ap, uint8_t family, const uint8_t *addr);
 
 /** Does @p addr (4 or 16 bytes, per @p family) fall in @p pfx? */
 bool

@@ -22,6 +22,7 @@
 	X(IP_BAD_HEADER, "invalid-ip-header", "malformed IPv4/IPv6 header or extension chain") \
 	X(IP_TRUNCATED, "ip-truncated", "IP or TCP header cut off by the capture length") \
 	X(IP_FRAGMENT, "ip-fragment-uninspected", "non-first IP fragment: no TCP header to inspect") \
+	X(IP_FRAGMENT_OVERLAP, "ip-fragment-tcp-overlap", "TCP fragment at offset 1 or a first fragment too short for the TCP header (RFC 1858)") \
 	X(TCP_BAD_HDR_LEN, "invalid-tcp-hdr-length", "TCP data offset below 5 or past the segment") \
 	X(TCP_BAD_OPTION_LIST, "tcp-bad-option-list", "TCP option list cannot be walked") \
 	X(TCP_OPTION_CLEARED, "tcp-option-cleared", "a TCP option was replaced by NOPs") \
@@ -41,6 +42,7 @@
 	X(TCP_WINDOW_VARIATION, "tcp-window-variation", "window shrank beyond the advertised right edge") \
 	X(TCP_TTL_EVASION, "tcp-ttl-evasion", "TTL lower than the one seen at connection setup") \
 	X(TCP_NOT_SYN, "tcp-not-syn", "first packet of an unknown subflow is not a SYN") \
+	X(TCP_RST_OUT_OF_WINDOW, "tcp-rst-out-of-window", "RST outside the receiver's window (blind RST, RFC 5961 §3)") \
 	X(MPTCP_BAD_OPTION, "mptcp-bad-option", "kind-30 option short or inconsistent for its subtype") \
 	X(MPTCP_OPTION_CLEARED, "mptcp-option-cleared", "an MPTCP option was replaced by NOPs") \
 	X(MPTCP_OPTION_DENIED, "mptcp-option-denied", "an MPTCP option whose action is drop") \
@@ -49,8 +51,13 @@
 	X(MPTCP_JOIN_REFUSED, "mptcp-join-refused", "MP_JOIN on a connection forced to fall back") \
 	X(MPTCP_JOIN_UNKNOWN_TOKEN, "mptcp-join-unknown-token", "MP_JOIN token matches no known connection") \
 	X(MPTCP_JOIN_BAD_HMAC, "mptcp-join-bad-hmac", "MP_JOIN HMAC does not verify") \
+	X(MPTCP_JOIN_UNPROVEN, "mptcp-join-unproven", "segment of a join whose third-ACK HMAC was not verified (RFC 8684 §3.2)") \
+	X(MPTCP_JOIN_UNVERIFIABLE, "mptcp-join-unverifiable", "MP_JOIN SYN/ACK or ACK of a join whose SYN was not seen") \
+	X(MPTCP_JOIN_EVICTED, "mptcp-join-evicted", "segment of a pending join pushed out by newer joins") \
 	X(MPTCP_SUBFLOW_LIMIT, "mptcp-subflow-limit", "connection already has its maximum of subflows") \
 	X(MPTCP_ADDADDR_DENIED, "mptcp-addaddr-denied", "ADD_ADDR outside the allowed prefixes or ports") \
+	X(MPTCP_ADDADDR_BAD_HMAC, "mptcp-addaddr-bad-hmac", "ADD_ADDR HMAC does not verify (add-addr hmac enforce)") \
+	X(MPTCP_FASTCLOSE_BAD_KEY, "mptcp-fastclose-bad-key", "MP_FASTCLOSE carries the sender's own key, not the receiver's (RFC 8684 §3.5)") \
 	X(TABLE_FULL, "flow-table-full", "no room for a new subflow after eviction")
 
 /** Reason codes; MPN_REASON_MAX is the size of every counter array. */

@@ -19,6 +19,10 @@ mpn_stats_sum(const struct mpn_worker_stats *w, unsigned int n,
 		total->handoffs_out += w[i].handoffs_out;
 		total->handoffs_in += w[i].handoffs_in;
 		total->non_tcp += w[i].non_tcp;
+		total->busy_cycles += w[i].busy_cycles;
+		total->idle_cycles += w[i].idle_cycles;
+		total->polls += w[i].polls;
+		total->busy_polls += w[i].busy_polls;
 		for (r = 0; r < MPN_REASON_MAX; r++) {
 			total->drops[r] += w[i].drops[r];
 			total->rewrites[r] += w[i].rewrites[r];

@@ -40,6 +40,14 @@ struct mpn_worker_stats {
 	uint64_t alerts[MPN_REASON_MAX];    /**< passed but flagged, by reason */
 	uint64_t monitored[MPN_REASON_MAX]; /**< what a monitor class would have done, by reason */
 	uint64_t non_tcp;                   /**< packets passed without inspection: not TCP */
+	/*
+	 * Where the worker's time goes (`show runtime`), in TSC ticks
+	 * measured in its loop: busy is the loop iterations that had packets.
+	 */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+	uint64_t polls;                     /**< loop iterations */
+	uint64_t busy_polls;                /**< of which with at least one packet */
 	uint64_t mptcp_options[16];         /**< kind-30 options seen, by subtype */
 	struct mpn_port_counters port[MPN_MAX_PORTS];
 } __attribute__((aligned(64)));

@@ -26,6 +26,7 @@ list_reset(struct mpn_tcpopt_list *l)
 	l->idx_sackok = MPN_TCPOPT_NONE;
 	l->idx_ts = MPN_TCPOPT_NONE;
 	l->anomalies = 0;
+	l->kinds = 0;
 }
 
 static inline void
@@ -88,6 +89,7 @@ check_known(struct mpn_tcpopt_list *l, uint8_t kind, uint8_t len, uint8_t i)
 		 * the first only lets the next one through unseen. Their
 		 * per-subtype lengths are the MPTCP decoder's business.
 		 */
+		l->idx_mptcp[l->n_mptcp] = i;
 		if (++l->n_mptcp > 1)
 			flag(l, MPN_TCPOPT_MULTI_MPTCP);
 		break;
@@ -103,6 +105,7 @@ add(struct mpn_tcpopt_list *l, uint8_t kind, uint8_t len, unsigned int off)
 {
 	struct mpn_tcpopt *o = &l->opt[l->n++];
 
+	l->kinds |= 1ull << (kind < 63 ? kind : 63);
 	o->kind = kind;
 	o->len = len;
 	o->off = (uint8_t)off;

@@ -101,6 +101,13 @@ struct mpn_tcpopt_list {
 	uint8_t idx_sackok;  /**< first SACK permitted, or MPN_TCPOPT_NONE */
 	uint8_t idx_ts;      /**< first timestamp, or MPN_TCPOPT_NONE */
 	uint32_t anomalies;  /**< bitmask of 1u << enum mpn_tcpopt_anomaly */
+	/**
+	 * Kinds present: bit k for kind k < 63, bit 63 for any kind >= 63.
+	 * Lets a policy see in one test whether any option needs a decision.
+	 */
+	uint64_t kinds;
+	/** Index in opt[] of each kind-30 option, n_mptcp of them, in header order. */
+	uint8_t idx_mptcp[MPN_TCPOPT_MAX / 2];
 	struct mpn_tcpopt opt[MPN_TCPOPT_MAX]; /**< in header order */
 };
 

@@ -108,7 +108,7 @@ for version in 1 0; do
 		mode=${entry##*:}
 		cname=$(basename "$conf" .conf)
 		rm -f "$TMP/out.pcap" "$TMP/out.json"
-		if "$MPNORM" --offline "$pcap" "$TMP/out.pcap" -c "$conf" --json "$TMP/out.json" \
+		if "$MPNORM" --offline "$pcap" "$TMP/out.pcap" -c "$conf" --json "$TMP/out.json" --show-keys \
 				>"$TMP/mpnorm.log" 2>&1; then
 			ok "$name, $cname: offline run"
 		else

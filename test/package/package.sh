@@ -115,7 +115,8 @@ check "prestart with MPNORM_HUGEPAGES=lots: fails with a message" \
 # 5. bash completion.
 comp() { bash -c 'source /usr/share/bash-completion/completions/mpnormctl; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mpnormctl; echo "${COMPREPLY[*]}"' _ "$@"; }
 check "completion: 'mpnormctl show po' -> ports policy" [ "$(comp mpnormctl show po)" = "ports policy" ]
-check "completion: 'mpnormctl -j cl' -> clear" [ "$(comp mpnormctl -j cl)" = "clear" ]
+check "completion: 'mpnormctl -j cle' -> clear" [ "$(comp mpnormctl -j cle)" = "clear" ]
+check "completion: 'mpnormctl cluster l' -> lookup" [ "$(comp mpnormctl cluster l)" = "lookup" ]
 check "completion: 'mpnormctl set log-level d' -> debug" [ "$(comp mpnormctl set log-level d)" = "debug" ]
 
 # 6. The installed binary on the bundled capture.

@@ -88,6 +88,10 @@ def from_tracker(conns):
         client, server = [x.strip() for x in init["tuple"].split(">")]
         d = {k: c[k] for k in ("version", "key_a", "key_b", "token_a", "token_b",
                                "idsn_a", "idsn_b") if k in c}
+        # IDSNs exceed 2^53: the JSON carries them as hex strings.
+        for k in ("idsn_a", "idsn_b"):
+            if isinstance(d.get(k), str):
+                d[k] = int(d[k], 16)
         d.update(client=client, server=server, joins=[], add_addr=[])
         for s in subs:
             if s["role"] != "join":

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef MPN_STAGES_H
+#define MPN_STAGES_H
+
+/**
+ * @file
+ * Internal to lib/pipeline: the tracker object and the stage functions.
+ * pipeline.c runs them in order (ctx.h); each is in its own file.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "mptcp_crypto.h"
+#include "pipeline.h"
+#include "track.h"
+
+/* TCP header flags (RFC 9293 §3.1). */
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+
+/* RFC 9293 §3.4 sequence arithmetic (mod 2^32). */
+#define SEQ_LT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_GT(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+
+/** No class cached for this direction (mpn_subflow.rule_id). */
+#define MPN_RULE_NONE 0xffff
+
+/* Deny events a tracker emits per second at most: a flood must not become an event storm. */
+#define MPN_DENY_EVENTS_PER_SEC 1000
+
+struct mpn_tracker {
+	struct mpn_flow_table *ft;
+	struct mpn_conn_table *ct;
+	struct mpn_mptcp_crypto *crypto;   /* prepared HMAC and digest contexts */
+	unsigned int thread_id;
+	struct mpn_flow_params p;
+	struct mpn_track_stats stats;
+	/*
+	 * The batch being committed: when an entry leaves the table in the
+	 * middle of it (eviction, expiry, reuse), the packets after
+	 * burst_from that were looked up to it must not use it.
+	 */
+	struct mpn_pkt_ctx *burst;
+	unsigned int burst_n;
+	unsigned int burst_from;
+	/* Flow events. */
+	mpn_flow_event_fn ev_fn;
+	void *ev_arg;
+	uint64_t deny_window;              /* start of the current second, units of now */
+	uint32_t deny_tokens;
+	/* Sweep by time. */
+	uint64_t sweep_period;
+	uint64_t last_sweep;
+	unsigned int sweep_budget;
+};
+
+/* parse: L2-L4, option walk, flow key and hash (stage_parse.c). */
+void
+mpn_stage_parse(struct mpn_pkt_ctx *c, uint8_t *frame, uint32_t len,
+	const struct mpn_burst_origin *from);
+
+/* lookup: one bulk lookup with the precomputed hashes, prefetches (stage_lookup.c). */
+void
+mpn_stage_lookup(struct mpn_tracker *t, struct mpn_pkt_ctx *ctx, unsigned int n);
+
+/* Per packet, before decode: drop an entry that has expired (stage_lookup.c). */
+void
+mpn_stage_resolve(struct mpn_tracker *t, struct mpn_pkt_ctx *ctx, unsigned int i,
+	uint64_t now);
+
+/* decode: every kind-30 option, once, with the connection's version (stage_decode.c). */
+void
+mpn_stage_decode(struct mpn_tracker *t, struct mpn_pkt_ctx *c);
+
+/* classify: the class rule, cached per subflow and direction (stage_classify.c). */
+void
+mpn_stage_classify(struct mpn_tracker *t, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct mpn_pkt_ctx *c);
+
+/* check: every verdict, stateless and stateful; changes nothing (stage_check.c). */
+void
+mpn_stage_check(struct mpn_tracker *t, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct mpn_pkt_ctx *c, uint64_t now);
+
+/* commit: the plan of a forwarded packet (stage_commit.c). */
+void
+mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct mpn_pkt_ctx *c, uint64_t now);
+
+/* rewrite: the decisions applied in place (stage_rewrite.c). */
+void
+mpn_stage_rewrite(struct mpn_pkt_ctx *ctx, unsigned int n);
+
+/* account: counters, trace, alert log, verdicts (stage_account.c). */
+void
+mpn_stage_account(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
+	struct mpn_pkt_ctx *ctx, unsigned int n, uint8_t *verdicts, uint64_t now);
+
+/*
+ * Helpers of the check stage (check_tcp.c, check_mptcp.c). @p x holds what
+ * they share about the packet; they work on plan.shadow only.
+ */
+struct mpn_check {
+	struct mpn_tracker *t;
+	struct mpn_pkt_ctx *c;
+	const struct mpn_tcp_map *m;
+	const struct mpn_pkt *p;
+	const uint8_t *tcp;
+	uint64_t now;
+	bool syn, ack, rst, fin;
+};
+
+/* Record a drop (kept as an alert under a `monitor` class). */
+void
+mpn_check_drop(struct mpn_check *x, enum mpn_reason r, uint8_t off, uint8_t len,
+	uint8_t subtype);
+
+/* Direction of the packet on @p sf: 0 from the initiator. */
+int
+mpn_check_dir(const struct mpn_check *x, const struct mpn_subflow *sf);
+
+/* TCP: SYNs on known subflows (RFC 5961 §4). @return false to stop (stray SYN). */
+bool
+mpn_check_syn_on_known(struct mpn_check *x, const struct mpn_subflow *sf);
+
+/* TCP: a new SYN's entry. */
+void
+mpn_check_new_syn(struct mpn_check *x);
+
+/* TCP: a non-SYN packet of an unknown subflow. */
+void
+mpn_check_midstream(struct mpn_check *x);
+
+/* TCP: RST acceptance (RFC 5961 §3) and the ASA's stateful checks. */
+void
+mpn_check_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s);
+
+/* TCP: advance the shadow with a packet that goes through. */
+void
+mpn_check_update_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s);
+
+/* MPTCP: a join SYN's admission (before any state exists). @return false if dropped. */
+bool
+mpn_check_join_syn(struct mpn_check *x, int j);
+
+/* MPTCP: every kind-30 option of a segment on an `allow` subflow. */
+void
+mpn_check_mptcp(struct mpn_check *x, struct mpn_subflow *sh, int *s);
+
+/* MPTCP: a fallback subflow: every kind-30 option is cleared (RFC 8684 §3.7). */
+void
+mpn_check_fallback(struct mpn_check *x, struct mpn_subflow *sh, int *s);
+
+/* MPTCP: learn keys from MP_CAPABLE (also under monitor on fallback subflows). */
+void
+mpn_check_learn_keys(struct mpn_check *x, struct mpn_subflow *sh, int *s);
+
+/* The first kind-30 option of @p subtype in the packet, or -1. */
+int
+mpn_check_find_mo(const struct mpn_check *x, uint8_t subtype);
+
+/* Join limits of the packet's tcp-map. */
+void
+mpn_check_limits(const struct mpn_check *x, struct mpn_conn_limits *lim);
+
+/* Emit a flow event if someone listens (and, for denies, within the rate). */
+void
+mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *key,
+	const struct mpn_subflow *sf, bool src_is_lo, uint8_t reason, uint16_t rule_id,
+	uint64_t now);
+
+#endif /* MPN_STAGES_H */

@@ -97,6 +97,20 @@ mpn_app_cluster_stop(void);
 void
 mpn_app_cluster_tick(void);
 
+struct mpn_worker;
+
+/** Give worker @p w's tracker the directory (joins with tokens unknown here). */
+void
+mpn_app_cluster_attach(struct mpn_worker *w);
+
+/** Worker housekeeping: hand the directory's answers to the tracker. */
+void
+mpn_app_cluster_worker_poll(struct mpn_worker *w, uint64_t now);
+
+/** Delete a local connection's store entries when its record is freed. */
+void
+mpn_app_cluster_hook_conns(void);
+
 /**
  * Hand a reloaded 'cluster' section to the directory.
  * @return 0, or 1 when something takes effect at restart (said in @p msg)

@@ -223,3 +223,125 @@ mpn_app_cluster_republished(void)
 {
 	return dir.walked;
 }
+
+/*
+ * The workers' side (track.h, struct mpn_track_directory): a join SYN whose
+ * token no local record holds asks the directory; the answers come back
+ * to the worker's housekeeping (mpn_app_cluster_worker_poll()).
+ */
+static int
+worker_fetch(void *arg, uint32_t token)
+{
+	const struct mpn_worker *w = arg;
+
+	/* The token is the cookie: the answer is matched to joins by it. */
+	return mpn_cluster_fetch(mpn_app.cluster, w->index, token, token);
+}
+
+static enum mpn_track_dir_unreachable
+worker_unreachable(void *arg)
+{
+	const struct mpn_worker *w = arg;
+
+	switch (mpn_cluster_unreachable_apply(mpn_app.cluster, w->index)) {
+	case MPN_CLUSTER_UNREACHABLE_ALLOW:
+		return MPN_TRACK_DIR_ALLOW;
+	case MPN_CLUSTER_UNREACHABLE_DROP:
+		return MPN_TRACK_DIR_DROP;
+	default:
+		return MPN_TRACK_DIR_VERIFY;
+	}
+}
+
+static void
+worker_publish(void *arg, const struct mpn_conn *c)
+{
+	const struct mpn_worker *w = arg;
+	struct mpn_cluster_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.key_a = c->key_a;
+	r.key_b = c->key_b;
+	r.token_a = c->token_a;
+	r.token_b = c->token_b;
+	r.version = c->version;
+	r.flags_a = c->flags_a;
+	r.flags_b = c->flags_b;
+	r.decision = c->decision;
+	mpn_cluster_publish(mpn_app.cluster, w->index, &r);
+	explicit_bzero(&r, sizeof(r));
+}
+
+void
+mpn_app_cluster_attach(struct mpn_worker *w)
+{
+	struct mpn_track_directory d = {
+		.fetch = worker_fetch, .publish = worker_publish,
+		.unreachable = worker_unreachable, .arg = w,
+	};
+
+	if (mpn_app.cluster != NULL && w->pipeline.tracker != NULL)
+		mpn_tracker_set_directory(w->pipeline.tracker, &d);
+}
+
+void
+mpn_app_cluster_worker_poll(struct mpn_worker *w, uint64_t now)
+{
+	struct mpn_cluster_answer ans[16];
+	unsigned int n, i;
+
+	if (mpn_app.cluster == NULL || w->pipeline.tracker == NULL)
+		return;
+	n = mpn_cluster_poll_answers(mpn_app.cluster, w->index, ans, RTE_DIM(ans));
+	for (i = 0; i < n; i++) {
+		struct mpn_track_dir_record r;
+		enum mpn_track_dir_status st;
+
+		memset(&r, 0, sizeof(r));
+		if (ans[i].status == MPN_CLUSTER_FOUND) {
+			st = MPN_TRACK_DIR_FOUND;
+			r.key_a = ans[i].rec.key_a;
+			r.key_b = ans[i].rec.key_b;
+			r.token_a = ans[i].rec.token_a;
+			r.token_b = ans[i].rec.token_b;
+			r.version = ans[i].rec.version;
+			r.flags_a = ans[i].rec.flags_a;
+			r.flags_b = ans[i].rec.flags_b;
+			r.decision = ans[i].rec.decision;
+		} else if (ans[i].status == MPN_CLUSTER_STORE_ERROR) {
+			st = MPN_TRACK_DIR_ERROR;
+		} else {
+			st = MPN_TRACK_DIR_NOT_FOUND;
+		}
+		mpn_tracker_directory_answer(w->pipeline.tracker, ans[i].token, st, &r, now);
+		explicit_bzero(&r, sizeof(r));
+		explicit_bzero(&ans[i].rec, sizeof(ans[i].rec));
+	}
+}
+
+/*
+ * A local connection's record is freed (its last subflow gone): delete its
+ * entries from the store, from whichever thread freed it. Only the box that
+ * published a record deletes it; fetched (remote) ones are left to their
+ * publisher and to their TTL.
+ */
+static void
+on_conn_history(void *arg, const struct mpn_conn *c, const struct mpn_conn_subflow *s)
+{
+	unsigned int lcore = rte_lcore_id(), w, producer = mpn_app.n_workers;
+
+	(void)arg;
+	if (s != NULL || c->remote || mpn_app.cluster == NULL)
+		return;
+	for (w = 0; w < mpn_app.n_workers; w++)
+		if (mpn_app.workers[w].lcore == lcore && lcore != rte_get_main_lcore())
+			producer = w;
+	mpn_cluster_unpublish(mpn_app.cluster, producer, c->token_a, c->token_b);
+}
+
+void
+mpn_app_cluster_hook_conns(void)
+{
+	if (mpn_app.cluster != NULL && mpn_app.conns != NULL)
+		mpn_conn_table_on_history(mpn_app.conns, on_conn_history, NULL);
+}

@@ -479,6 +479,16 @@ run_online(void)
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
+		mpn_app.workers[w++].lcore = lcore;
+	}
+	/* Joins with tokens unknown here ask the token directory (doc/cluster.md). */
+	for (w = 0; w < nw; w++)
+		mpn_app_cluster_attach(&mpn_app.workers[w]);
+	mpn_app_cluster_hook_conns();
+	w = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w >= nw)
+			break;
 		mpn_app.workers[w].lcore = lcore;
 		rte_eal_remote_launch(mpn_worker_main, &mpn_app.workers[w], lcore);
 		w++;

@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "app.h"
 #include "worker.h"
 
 volatile bool mpn_force_quit;
@@ -192,8 +193,11 @@ mpn_worker_main(void *arg)
 			got += drain_inbox(w, policy, now);
 		mpn_policy_slot_quiescent(w->policy, w->index);
 		/* Sweep by time, bounded; report RCU quiescence for the token table. */
-		if (w->pipeline.tracker != NULL)
+		if (w->pipeline.tracker != NULL) {
 			mpn_tracker_housekeeping(w->pipeline.tracker, now);
+			/* The token directory's answers to this worker's questions. */
+			mpn_app_cluster_worker_poll(w, now);
+		}
 		/* `show runtime`: the share of the loop spent on packets. */
 		w->stats->polls++;
 		if (got > 0) {

@@ -369,9 +369,11 @@ conn_attach(struct mpn_conn *c, const struct mpn_conn_init *in, int *slot, uint1
 	} else {
 		i = slot_find_free(c);
 		if (i >= 0)
-			slot_fill(c, &c->sf[i], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family,
-				in->src, in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE,
-				in->now);
+			slot_fill(c, &c->sf[i], in->join ? MPN_SLOT_PENDING : MPN_SLOT_ACTIVE,
+				in->join ? MPN_ROLE_JOIN : MPN_ROLE_INITIAL,
+				in->join ? in->join_init_is_a : true, in->family, in->src, in->dst,
+				in->sport, in->dport, in->tcp_state,
+				in->join ? MPN_JOIN_SYNACK_OK : MPN_JOIN_NONE, in->now);
 	}
 	if (i >= 0)
 		*gen = c->sf[i].gen;
@@ -453,8 +455,10 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	c->token_a = tok_a;
 	c->token_b = tok_b;
 	c->refs = 1;
-	slot_fill(c, &c->sf[0], MPN_SLOT_ACTIVE, MPN_ROLE_INITIAL, true, in->family, in->src,
-		in->dst, in->sport, in->dport, in->tcp_state, MPN_JOIN_NONE, in->now);
+	slot_fill(c, &c->sf[0], in->join ? MPN_SLOT_PENDING : MPN_SLOT_ACTIVE,
+		in->join ? MPN_ROLE_JOIN : MPN_ROLE_INITIAL, in->join ? in->join_init_is_a : true,
+		in->family, in->src, in->dst, in->sport, in->dport, in->tcp_state,
+		in->join ? MPN_JOIN_SYNACK_OK : MPN_JOIN_NONE, in->now);
 	c->free_refs = (uint32_t)want_a + (uint32_t)want_b;
 	c->live = 1;
 

@@ -168,7 +168,14 @@ struct mpn_conn_init {
 	uint32_t token_a, token_b;
 	uint64_t idsn_a, idsn_b;
 	uint64_t now;
-	/* The initial subflow, initiator (A) first. */
+	/**
+	 * The observation the record is published for is a join, not the
+	 * initial subflow: a record fetched from the token directory (remote)
+	 * for a join seen here. Its slot is a pending join's (conn.h).
+	 */
+	bool join;
+	bool join_init_is_a;    /**< with @p join: the join's initiator is A */
+	/* The observation's subflow, initiator first (A's, for the initial subflow). */
 	uint8_t family;
 	const uint8_t *src, *dst;
 	uint16_t sport, dport;

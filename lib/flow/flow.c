@@ -153,6 +153,7 @@ mpn_join_state_name(uint8_t s)
 	case MPN_JOIN_FAILED: return "bad-hmac";
 	case MPN_JOIN_UNVERIFIED: return "unverified";
 	case MPN_JOIN_EVICTED: return "evicted";
+	case MPN_JOIN_FETCHING: return "fetching";
 	}
 	return "unknown";
 }

@@ -194,6 +194,7 @@ enum mpn_join_state {
 	MPN_JOIN_FAILED,     /**< an HMAC did not verify: the subflow is dropped */
 	MPN_JOIN_UNVERIFIED, /**< admitted without a check (unknown token or `join allow`) */
 	MPN_JOIN_EVICTED,    /**< a pending join pushed out by newer ones (conn.h) */
+	MPN_JOIN_FETCHING,   /**< token unknown here: its keys asked of the token directory */
 };
 
 /** Name of a join state ("ok", "bad-hmac", ...). */
@@ -248,7 +249,7 @@ struct mpn_subflow {
 	uint32_t nonce_init;     /**< MP_JOIN R-A */
 	uint32_t nonce_resp;     /**< MP_JOIN R-B */
 	uint64_t key_a, key_b;   /**< keys learned before the connection is published; cleared after */
-	uint64_t verified_mac;   /**< the last join HMAC verified (first 64 bits), see track */
+	uint64_t verified_mac;   /**< the last join HMAC verified (first 64 bits); the token while FETCHING */
 	uint64_t folded_pkts;    /**< pkts[0] + pkts[1] already added to the connection */
 	uint64_t folded_bytes;
 	uint32_t folded_drops;
@@ -320,6 +321,9 @@ mpn_flow_close_name(uint8_t why);
 	X(joins_unproven, "segments of a join whose third-ACK HMAC was not verified") \
 	X(joins_unverifiable, "MP_JOIN segments of a join whose SYN was not seen") \
 	X(hmac_cached, "join HMACs accepted from the cache (retransmissions)") \
+	X(joins_fetched, "unknown join tokens asked of the token directory") \
+	X(joins_keys_pending, "join SYN/ACKs dropped: the directory had not answered yet") \
+	X(joins_remote, "joins verified with keys from the token directory") \
 	X(addaddr_seen, "ADD_ADDR options (not echoes)") \
 	X(addaddr_denied, "ADD_ADDR outside the allowed addresses or ports") \
 	X(addaddr_hmac_ok, "ADD_ADDR HMAC ok (rightmost 64 bits, RFC 8684)") \

@@ -191,6 +191,38 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 	 * counter is kept either way.
 	 */
 	t->stats.joins_unknown++;
+	/*
+	 * With a token directory (doc/cluster.md), another box may have seen
+	 * the connection's handshake: ask it, and forward the SYN meanwhile;
+	 * the SYN/ACK is verified with the keys it returns. The request
+	 * itself is not tracker state (the invariant of ctx.h holds); the
+	 * directory's rings bound what a flood of random tokens can ask.
+	 */
+	if (t->have_dir && mp->join != MPN_JOIN_ALLOW) {
+		if (t->dir.fetch(t->dir.arg, o->u.join.token) == 0) {
+			t->stats.joins_fetched++;
+			sh->role = MPN_ROLE_JOIN;
+			sh->f |= MPN_SF_MPTCP | MPN_SF_JOIN_VERIFY;
+			sh->nonce_init = o->u.join.nonce;
+			sh->join_state = MPN_JOIN_FETCHING;
+			sh->verified_mac = o->u.join.token;
+			return true;
+		}
+		switch (t->dir.unreachable(t->dir.arg)) {
+		case MPN_TRACK_DIR_ALLOW:
+			sh->role = MPN_ROLE_JOIN;
+			sh->f |= MPN_SF_MPTCP;
+			sh->nonce_init = o->u.join.nonce;
+			sh->join_state = MPN_JOIN_UNVERIFIED;
+			return true;
+		case MPN_TRACK_DIR_DROP:
+			mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_DIRECTORY_DOWN, off, o->len,
+				MPN_MPTCP_MP_JOIN);
+			return false;
+		default:
+			break;
+		}
+	}
 	if (mp->join == MPN_JOIN_VERIFY) {
 		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN, off, o->len,
 			MPN_MPTCP_MP_JOIN);
@@ -215,6 +247,70 @@ join_bad(struct mpn_check *x, struct mpn_subflow *sh, int i)
 		__atomic_add_fetch(&sh->conn->joins_bad, 1, __ATOMIC_RELAXED);
 	mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_BAD_HMAC, x->c->res.mo_off[i], x->c->res.mo[i].len,
 		MPN_MPTCP_MP_JOIN);
+}
+
+/*
+ * The SYN/ACK of a join whose keys were asked of the token directory: with
+ * the answer, verify it as usual and plan the connection's record (remote);
+ * before the answer, drop it, changing nothing: the server resends its
+ * SYN/ACK, by which time the keys are there (doc/cluster.md §5).
+ */
+static void
+verify_fetched(struct mpn_check *x, struct mpn_subflow *sh, int s, int i)
+{
+	const struct mpn_mptcp_opt *o = &x->c->res.mo[i];
+	const struct mpn_tcp_map *m = x->m;
+	struct mpn_tracker *t = x->t;
+	uint32_t token = (uint32_t)sh->verified_mac;
+	const struct mpn_dir_answer *a;
+	uint64_t key_init, key_resp;
+	bool init_is_a;
+
+	if (!(x->syn && x->ack && s == 1 && o->u.join.form == MPN_MPTCP_JOIN_SYNACK))
+		return;
+	a = mpn_track_dir_lookup(t, token, x->now);
+	if (a == NULL) {
+		/*
+		 * No answer (yet, or any more): ask again, so that the server's
+		 * next SYN/ACK finds the keys. The server resends it (RFC 6298).
+		 */
+		(void)t->dir.fetch(t->dir.arg, token);
+		t->stats.joins_keys_pending++;
+		mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_KEYS_PENDING, x->c->res.mo_off[i], o->len,
+			MPN_MPTCP_MP_JOIN);
+		return;
+	}
+	if (a->status != MPN_TRACK_DIR_FOUND) {
+		enum mpn_track_dir_unreachable u = a->status == MPN_TRACK_DIR_ERROR ?
+			t->dir.unreachable(t->dir.arg) : MPN_TRACK_DIR_VERIFY;
+
+		if (u == MPN_TRACK_DIR_ALLOW || (u == MPN_TRACK_DIR_VERIFY &&
+				m->mptcp.join == MPN_JOIN_ALLOW_UNKNOWN)) {
+			sh->join_state = MPN_JOIN_UNVERIFIED;
+			sh->f &= (uint16_t)~MPN_SF_JOIN_VERIFY;
+			return;
+		}
+		mpn_check_drop(x, u == MPN_TRACK_DIR_DROP ? MPN_REASON_MPTCP_JOIN_DIRECTORY_DOWN :
+			MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN, x->c->res.mo_off[i], o->len,
+			MPN_MPTCP_MP_JOIN);
+		return;
+	}
+	/* The SYN carried the token of the responder's key (RFC 8684 §3.2). */
+	init_is_a = token == a->rec.token_b;
+	key_init = init_is_a ? a->rec.key_a : a->rec.key_b;
+	key_resp = init_is_a ? a->rec.key_b : a->rec.key_a;
+	if (!mpn_mptcp_crypto_synack_ok(t->crypto, a->rec.version, key_init, key_resp,
+			sh->nonce_init, o->u.join.nonce, o->u.join.trunc_hmac)) {
+		join_bad(x, sh, i);
+		return;
+	}
+	sh->nonce_resp = o->u.join.nonce;
+	sh->verified_mac = o->u.join.trunc_hmac;
+	sh->join_state = MPN_JOIN_SYNACK_OK;
+	if (init_is_a)
+		sh->f |= MPN_SF_INIT_IS_A;
+	x->c->plan.sh |= MPN_SH_REMOTE;
+	x->c->plan.remote = &a->rec;
 }
 
 /* First 64 bits of a 160-bit HMAC, as the cache of verified MACs keeps them. */
@@ -245,12 +341,16 @@ verify_join(struct mpn_check *x, struct mpn_subflow *sh, int s)
 	uint64_t key_init, key_resp;
 	int i;
 
-	if (c == NULL || !(sh->f & MPN_SF_JOIN_VERIFY))
-		return;
 	i = mpn_check_find_mo(x, MPN_MPTCP_MP_JOIN);
 	if (i < 0)
 		return;
 	o = &x->c->res.mo[i];
+	if (sh->join_state == MPN_JOIN_FETCHING) {
+		verify_fetched(x, sh, s, i);
+		return;
+	}
+	if (c == NULL || !(sh->f & MPN_SF_JOIN_VERIFY))
+		return;
 	key_init = (sh->f & MPN_SF_INIT_IS_A) ? c->key_a : c->key_b;
 	key_resp = (sh->f & MPN_SF_INIT_IS_A) ? c->key_b : c->key_a;
 	if (x->syn && x->ack && s == 1 && o->u.join.form == MPN_MPTCP_JOIN_SYNACK) {

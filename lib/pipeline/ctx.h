@@ -34,6 +34,7 @@
 
 #include "flow.h"
 #include "normalize.h"
+#include "track.h"
 
 struct mpn_conn;
 struct rte_mbuf;
@@ -53,6 +54,7 @@ enum mpn_plan_op {
 #define MPN_SH_ADDRS      0x0010 /**< record ADD_ADDR / REMOVE_ADDR (plan.addr_*) */
 #define MPN_SH_REMOVE_OLD 0x0020 /**< remove the entry at ctx.pos first (port reuse) */
 #define MPN_SH_RELEASE    0x0040 /**< drop the entry's connection reference (evicted join) */
+#define MPN_SH_REMOTE     0x0080 /**< publish the directory's record for this join (plan.remote) */
 
 /** What check() decided the packet would change; carried out by commit(). */
 struct mpn_track_plan {
@@ -67,6 +69,7 @@ struct mpn_track_plan {
 	uint8_t addr_hmac[MPN_NORM_MAX_MPOPTS]; /**< enum mpn_conn_addr_hmac, per ADD_ADDR */
 	struct mpn_conn *join_conn;
 	struct mpn_conn *fastclose_conn;
+	const struct mpn_track_dir_record *remote; /**< MPN_SH_REMOTE: the keys it came with */
 	/** The subflow entry as it will be once this packet has gone through. */
 	struct mpn_subflow shadow;
 };

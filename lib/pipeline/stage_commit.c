@@ -95,10 +95,69 @@ commit_publish(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow 
 	explicit_bzero(&sh->key_a, sizeof(sh->key_a));
 	explicit_bzero(&sh->key_b, sizeof(sh->key_b));
 	sh->f &= (uint16_t)~(MPN_SF_HAVE_KEY_A | MPN_SF_HAVE_KEY_B);
-	if (err == 1)
+	if (err == 1) {
 		t->stats.conns_attached++;
-	else
+	} else {
 		t->stats.conns_created++;
+		/* Other boxes may carry its joins: publish it at once (doc/cluster.md). */
+		if (t->have_dir && t->dir.publish != NULL)
+			t->dir.publish(t->dir.arg, conn);
+	}
+}
+
+/*
+ * A join verified with keys from the token directory: publish the
+ * connection's record here too (remote: another box saw its handshake),
+ * with this join's slot, so its third ACK is verified as usual and later
+ * joins on this box find it.
+ */
+static void
+commit_remote(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow *sh,
+	uint64_t now)
+{
+	const struct mpn_track_dir_record *r = c->plan.remote;
+	bool init_lo = (sh->f & MPN_SF_INIT_LO) != 0;
+	const struct mpn_flow_key *k = &c->key;
+	struct mpn_conn_init in;
+	struct mpn_conn *conn;
+	uint16_t gen;
+	int slot, err;
+
+	memset(&in, 0, sizeof(in));
+	in.version = r->version;
+	in.flags_a = r->flags_a;
+	in.flags_b = r->flags_b;
+	in.decision = r->decision;
+	in.key_a = r->key_a;
+	in.key_b = r->key_b;
+	/* The directory checked that the keys hash to these tokens. */
+	in.have_tokens = mpn_mptcp_crypto_key_token(t->crypto, r->version, r->key_a, &in.token_a,
+		&in.idsn_a) == 0 && mpn_mptcp_crypto_key_token(t->crypto, r->version, r->key_b,
+		&in.token_b, &in.idsn_b) == 0;
+	in.now = now;
+	in.remote = true;
+	in.join = true;
+	in.join_init_is_a = (sh->f & MPN_SF_INIT_IS_A) != 0;
+	in.family = k->family;
+	in.src = init_lo ? k->addr_lo : k->addr_hi;
+	in.dst = init_lo ? k->addr_hi : k->addr_lo;
+	in.sport = init_lo ? k->port_lo : k->port_hi;
+	in.dport = init_lo ? k->port_hi : k->port_lo;
+	in.tcp_state = MPN_TCP_SYN_RECV;
+	conn = mpn_conn_publish(t->ct, &in, &slot, &gen, &err);
+	explicit_bzero(&in.key_a, sizeof(in.key_a));
+	explicit_bzero(&in.key_b, sizeof(in.key_b));
+	if (conn == NULL) {
+		/* The SYN/ACK verified; without a record the third ACK cannot be. */
+		t->stats.conn_pool_full++;
+		sh->join_state = MPN_JOIN_UNVERIFIED;
+		sh->f &= (uint16_t)~MPN_SF_JOIN_VERIFY;
+		return;
+	}
+	sh->conn = conn;
+	sh->conn_slot = (int8_t)slot;
+	sh->slot_gen = gen;
+	t->stats.joins_remote++;
 }
 
 /* ADD_ADDR and REMOVE_ADDR of the segment, recorded on the connection. */
@@ -257,6 +316,8 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	}
 	if (pl->sh & MPN_SH_PUBLISH)
 		commit_publish(t, c, sh, now);
+	if ((pl->sh & MPN_SH_REMOTE) && t->ct != NULL)
+		commit_remote(t, c, sh, now);
 	if (pl->sh & MPN_SH_FASTCLOSE) {
 		if (!mpn_conn_is_closed(pl->fastclose_conn))
 			t->stats.conns_closed++;

@@ -30,6 +30,18 @@
 /** No class cached for this direction (mpn_subflow.rule_id). */
 #define MPN_RULE_NONE 0xffff
 
+/* Answers from the token directory a tracker keeps for joins' SYN/ACKs. */
+#define MPN_DIR_CACHE 64
+/* How long an answer is kept: a join's SYN/ACK comes within a few RTOs. */
+#define MPN_DIR_CACHE_SECONDS 10
+
+struct mpn_dir_answer {
+	uint32_t token;           /* 0: free */
+	uint8_t status;           /* enum mpn_track_dir_status */
+	uint64_t expires;         /* units of now */
+	struct mpn_track_dir_record rec;
+};
+
 /* Deny events a tracker emits per second at most: a flood must not become an event storm. */
 #define MPN_DENY_EVENTS_PER_SEC 1000
 
@@ -53,6 +65,11 @@ struct mpn_tracker {
 	void *ev_arg;
 	uint64_t deny_window;              /* start of the current second, units of now */
 	uint32_t deny_tokens;
+	/* The token directory, and the answers it gave. */
+	bool have_dir;
+	struct mpn_track_directory dir;
+	unsigned int dir_next;             /* next cache slot to replace */
+	struct mpn_dir_answer dir_cache[MPN_DIR_CACHE];
 	/* Sweep by time. */
 	uint64_t sweep_period;
 	uint64_t last_sweep;
@@ -167,6 +184,10 @@ mpn_check_find_mo(const struct mpn_check *x, uint8_t subtype);
 /* Join limits of the packet's tcp-map. */
 void
 mpn_check_limits(const struct mpn_check *x, struct mpn_conn_limits *lim);
+
+/* The directory's answer for @p token still kept, or NULL. */
+const struct mpn_dir_answer *
+mpn_track_dir_lookup(const struct mpn_tracker *t, uint32_t token, uint64_t now);
 
 /* Emit a flow event if someone listens (and, for denies, within the rate). */
 void

@@ -601,6 +601,125 @@ test_invariant_every_reason(void **state)
 	env_close(&e);
 }
 
+/* A token directory the test answers by hand. */
+struct fake_dir {
+	int fetch_rc;
+	enum mpn_track_dir_unreachable unreachable;
+	unsigned int asked;
+	uint32_t last;
+};
+
+static int
+fake_fetch(void *arg, uint32_t token)
+{
+	struct fake_dir *d = arg;
+
+	d->asked++;
+	d->last = token;
+	return d->fetch_rc;
+}
+
+static enum mpn_track_dir_unreachable
+fake_unreachable(void *arg)
+{
+	return ((struct fake_dir *)arg)->unreachable;
+}
+
+/*
+ * Issue 19: a join whose token no local record holds, verified with keys
+ * fetched from the token directory (another box saw the handshake).
+ */
+static void
+test_directory_join(void **state)
+{
+	struct fake_dir fd = { .fetch_rc = 0, .unreachable = MPN_TRACK_DIR_VERIFY };
+	struct mpn_track_directory dir = {
+		.fetch = fake_fetch, .unreachable = fake_unreachable, .arg = &fd,
+	};
+	struct mpn_track_dir_record rec;
+	struct mpn_norm_result res;
+	uint8_t o[24], h[20];
+	struct mpn_conn *c;
+	struct tconn j, j2;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	mpn_tracker_set_directory(e.t, &dir);
+	memset(&rec, 0, sizeof(rec));
+	rec.key_a = KA;
+	rec.key_b = KB;
+	rec.token_a = token_of(KA);
+	rec.token_b = token_of(KB);
+	rec.version = 1;
+	rec.flags_a = rec.flags_b = 0x81;
+
+	/* The SYN is forwarded while the keys are asked for. */
+	tconn_init(&j, 2, 40200, 5000);
+	join_syn(o, token_of(KB), 0x01020304);
+	assert_true(xmit(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0, &res));
+	assert_int_equal(fd.asked, 1);
+	assert_int_equal(fd.last, token_of(KB));
+	/* The SYN/ACK before the answer: dropped, changing nothing (the server resends). */
+	mpn_mptcp_join_hmac(1, KB, KA, 0x0a0b0c0d, 0x01020304, h);
+	join_synack(o, h, 0x0a0b0c0d);
+	must_drop_unchanged(&e, &j, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, 65535, o, 16, 0,
+		MPN_REASON_MPTCP_JOIN_KEYS_PENDING);
+	assert_int_equal(fd.asked, 2);   /* asked again, for the server's next SYN/ACK */
+	/* Data before the join proved itself: dropped too. */
+	must_drop_unchanged(&e, &j, true, TH_ACK, j.cseq + 1, j.sseq + 1, 65535, NULL, 0, 10,
+		MPN_REASON_MPTCP_JOIN_UNPROVEN);
+	/* The answer; a forged SYN/ACK fails against the fetched keys, the real one passes. */
+	mpn_tracker_directory_answer(e.t, token_of(KB), MPN_TRACK_DIR_FOUND, &rec, e.now);
+	h[3] ^= 1;
+	join_synack(o, h, 0x0a0b0c0d);
+	must_drop_unchanged(&e, &j, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, 65535, o, 16, 0,
+		MPN_REASON_MPTCP_JOIN_BAD_HMAC);
+	h[3] ^= 1;
+	join_synack(o, h, 0x0a0b0c0d);
+	assert_true(xmit(&e, &j, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, 65535, o, 16, 0,
+		&res));
+	c = mpn_conn_lookup(e.ct, token_of(KB));
+	assert_non_null(c);
+	assert_true(c->remote);
+	assert_int_equal(mpn_tracker_stats(e.t)->joins_remote, 1);
+	/* The third ACK is verified against the record as usual. */
+	mpn_mptcp_join_hmac(1, KA, KB, 0x01020304, 0x0a0b0c0d, h);
+	join_ack(o, h);
+	assert_true(xmit(&e, &j, true, TH_ACK, j.cseq + 1, j.sseq + 1, 65535, o, 24, 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->joins_verified, 1);
+	/* A second join finds the record locally: no more questions. */
+	tconn_init(&j2, 3, 40201, 5000);
+	assert_int_equal(join(&e, &j2, 1, token_of(KB), KA, KB, false, false), 7);
+	assert_int_equal(fd.asked, 2);
+	assert_int_equal(mpn_tracker_stats(e.t)->joins_verified, 2);
+
+	/* Not found: the SYN/ACK is refused as an unknown token (join verify). */
+	tconn_init(&j, 4, 40202, 5000);
+	join_syn(o, 0x77777777, 0x01020304);
+	assert_true(xmit(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0, &res));
+	mpn_tracker_directory_answer(e.t, 0x77777777, MPN_TRACK_DIR_NOT_FOUND, NULL, e.now);
+	join_synack(o, h, 0x0a0b0c0d);
+	must_drop_unchanged(&e, &j, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, 65535, o, 16, 0,
+		MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN);
+
+	/* The directory unreachable: its knob decides, drop ... */
+	fd.fetch_rc = -107;
+	fd.unreachable = MPN_TRACK_DIR_DROP;
+	tconn_init(&j, 5, 40203, 5000);
+	join_syn(o, 0x66666666, 1);
+	must_drop_unchanged(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0,
+		MPN_REASON_MPTCP_JOIN_DIRECTORY_DOWN);
+	/* ... or allow (unverified), or verify (the tcp-map: join verify drops). */
+	fd.unreachable = MPN_TRACK_DIR_ALLOW;
+	assert_true(xmit(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0, &res));
+	fd.unreachable = MPN_TRACK_DIR_VERIFY;
+	tconn_init(&j, 5, 40204, 5000);
+	must_drop_unchanged(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0,
+		MPN_REASON_MPTCP_JOIN_UNKNOWN_TOKEN);
+	env_close(&e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -617,6 +736,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_ack_flood),
 		cmocka_unit_test(test_join_slots),
 		cmocka_unit_test(test_add_addr_hmac_and_mapped),
+		cmocka_unit_test(test_directory_join),
 	};
 	int rc;
 

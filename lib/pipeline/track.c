@@ -86,6 +86,7 @@ mpn_tracker_free(struct mpn_tracker *t)
 	if (t->ct != NULL)
 		mpn_conn_table_unregister(t->ct, t->thread_id);
 	mpn_mptcp_crypto_free(t->crypto);
+	explicit_bzero(t->dir_cache, sizeof(t->dir_cache));
 	rte_free(t);
 }
 
@@ -167,6 +168,54 @@ void
 mpn_tracker_fold_all(struct mpn_tracker *t)
 {
 	mpn_flow_foreach(t->ft, fold_one, NULL);
+}
+
+void
+mpn_tracker_set_directory(struct mpn_tracker *t, const struct mpn_track_directory *dir)
+{
+	t->have_dir = dir != NULL && dir->fetch != NULL;
+	if (t->have_dir)
+		t->dir = *dir;
+}
+
+void
+mpn_tracker_directory_answer(struct mpn_tracker *t, uint32_t token,
+	enum mpn_track_dir_status status, const struct mpn_track_dir_record *rec, uint64_t now)
+{
+	struct mpn_dir_answer *a = NULL;
+	unsigned int i;
+
+	for (i = 0; i < MPN_DIR_CACHE && a == NULL; i++)
+		if (t->dir_cache[i].token == token)
+			a = &t->dir_cache[i];
+	/* Bounded: the oldest answer makes way, its keys cleared (RFC 7430 §3). */
+	if (a == NULL) {
+		a = &t->dir_cache[t->dir_next];
+		t->dir_next = (t->dir_next + 1) % MPN_DIR_CACHE;
+	}
+	explicit_bzero(a, sizeof(*a));
+	a->token = token;
+	a->status = (uint8_t)status;
+	/*
+	 * A found record is kept for the join's handshake; a miss or an error
+	 * only briefly: the record may be on its way to the store (published
+	 * by the box that saw the handshake a moment ago).
+	 */
+	a->expires = now + (status == MPN_TRACK_DIR_FOUND ? MPN_DIR_CACHE_SECONDS : 1) * t->p.hz;
+	if (status == MPN_TRACK_DIR_FOUND && rec != NULL)
+		a->rec = *rec;
+}
+
+const struct mpn_dir_answer *
+mpn_track_dir_lookup(const struct mpn_tracker *t, uint32_t token, uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < MPN_DIR_CACHE; i++)
+		if (t->dir_cache[i].token == token && t->dir_cache[i].token != 0 &&
+				now < t->dir_cache[i].expires)
+			return &t->dir_cache[i];
+	return NULL;
 }
 
 const struct mpn_track_stats *

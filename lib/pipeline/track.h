@@ -105,6 +105,58 @@ mpn_tracker_clear(struct mpn_tracker *t,
 void
 mpn_tracker_fold_all(struct mpn_tracker *t);
 
+/**
+ * The shared token directory, as the tracker sees it (doc/cluster.md): a
+ * join SYN whose token no local record holds asks it for the connection's
+ * keys; the SYN is forwarded meanwhile, and the SYN/ACK is verified with
+ * the keys when they have come (dropped until then: the server resends
+ * it). lib/cluster provides it through the app; tests give a fake one.
+ */
+enum mpn_track_dir_unreachable {
+	MPN_TRACK_DIR_VERIFY,  /**< as without a directory: the tcp-map's `join` decides */
+	MPN_TRACK_DIR_ALLOW,   /**< admit the join unverified */
+	MPN_TRACK_DIR_DROP,    /**< drop it */
+};
+
+struct mpn_track_directory {
+	/** Ask for @p token's keys; 0 when asked (an answer follows), < 0 when it cannot be. */
+	int (*fetch)(void *arg, uint32_t token);
+	/**
+	 * A connection whose handshake this box saw was just published in the
+	 * local token table: hand it to the directory (NULL: not done here).
+	 */
+	void (*publish)(void *arg, const struct mpn_conn *c);
+	/** The directory cannot answer: what to do (counted by the directory). */
+	enum mpn_track_dir_unreachable (*unreachable)(void *arg);
+	void *arg;
+};
+
+/** Answers to fetches (mpn_tracker_directory_answer()). */
+enum mpn_track_dir_status {
+	MPN_TRACK_DIR_FOUND,
+	MPN_TRACK_DIR_NOT_FOUND,     /**< no record, or a record refused as malformed */
+	MPN_TRACK_DIR_ERROR,         /**< the store failed to answer */
+};
+
+/** What a found record says (its keys are secrets: cleared when the answer is replaced). */
+struct mpn_track_dir_record {
+	uint64_t key_a, key_b;
+	uint32_t token_a, token_b;
+	uint8_t version, flags_a, flags_b, decision;
+};
+
+/** Use @p dir (copied) for unknown join tokens; NULL: no directory. */
+void
+mpn_tracker_set_directory(struct mpn_tracker *t, const struct mpn_track_directory *dir);
+
+/**
+ * An answer to a fetch for @p token, from the worker's housekeeping. It is
+ * kept (a few seconds, a bounded cache) for the join's SYN/ACK.
+ */
+void
+mpn_tracker_directory_answer(struct mpn_tracker *t, uint32_t token,
+	enum mpn_track_dir_status status, const struct mpn_track_dir_record *rec, uint64_t now);
+
 /** This tracker's counters. */
 const struct mpn_track_stats *
 mpn_tracker_stats(const struct mpn_tracker *t);

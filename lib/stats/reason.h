@@ -54,6 +54,8 @@
 	X(MPTCP_JOIN_UNPROVEN, "mptcp-join-unproven", "segment of a join whose third-ACK HMAC was not verified (RFC 8684 §3.2)") \
 	X(MPTCP_JOIN_UNVERIFIABLE, "mptcp-join-unverifiable", "MP_JOIN SYN/ACK or ACK of a join whose SYN was not seen") \
 	X(MPTCP_JOIN_EVICTED, "mptcp-join-evicted", "segment of a pending join pushed out by newer joins") \
+	X(MPTCP_JOIN_KEYS_PENDING, "mptcp-join-keys-pending", "join SYN/ACK before the token directory answered (the server resends it)") \
+	X(MPTCP_JOIN_DIRECTORY_DOWN, "mptcp-join-directory-down", "join with an unknown token while the token directory is unreachable (cluster unreachable = drop)") \
 	X(MPTCP_SUBFLOW_LIMIT, "mptcp-subflow-limit", "connection already has its maximum of subflows") \
 	X(MPTCP_ADDADDR_DENIED, "mptcp-addaddr-denied", "ADD_ADDR outside the allowed prefixes or ports") \
 	X(MPTCP_ADDADDR_BAD_HMAC, "mptcp-addaddr-bad-hmac", "ADD_ADDR HMAC does not verify (add-addr hmac enforce)") \

@@ -16,6 +16,8 @@ packages=(
 	redis-server redis-tools
 	# plots in the demo and the benchmarks
 	gnuplot-nox
+	# the Debian package and its test (debian/, test/package/)
+	debhelper dpkg-dev lintian man-db groff-base systemd
 )
 
 missing=()

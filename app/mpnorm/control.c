@@ -15,6 +15,7 @@
 #include <rte_log.h>
 #include <rte_version.h>
 
+#include "afpacket_stats.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_render.h"
@@ -39,13 +40,14 @@ static int
 cmd_show_ports(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
 	struct mpn_worker_stats t;
-	unsigned int i;
+	unsigned int i, n_afp = 0;
 
 	(void)argc;
 	(void)argv;
 	mpn_app_total_counters(&t);
+
 	mpn_render_table_begin(ctx->r, "ports", "port", "name", "dpdk", "driver", "link",
-		"rx", "tx", "tx-drop", "imissed", "nombuf", "ierrors", NULL);
+		"rx", "tx", "tx-drop", "imissed", "nombuf", "ierrors", "ring-drop", NULL);
 	for (i = 0; i < mpn_app.ports.n; i++) {
 		uint16_t pid = mpn_app.ports.port_id[i];
 		struct rte_eth_dev_info info;
@@ -72,6 +74,43 @@ cmd_show_ports(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 		mpn_render_cell_u64(ctx->r, es.imissed);
 		mpn_render_cell_u64(ctx->r, es.rx_nombuf);
 		mpn_render_cell_u64(ctx->r, es.ierrors);
+		{
+			struct mpn_afpacket_ring_stats rs;
+
+			/* null ("-" in text) where the port has no kernel ring */
+			if (mpn_afpacket_stats_get(i, &rs)) {
+				mpn_render_cell_u64(ctx->r, rs.drops);
+				n_afp++;
+			} else {
+				mpn_render_cell_str(ctx->r, NULL);
+			}
+		}
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	if (n_afp == 0)
+		return 0;
+	/*
+	 * DPDK 22.11's net_af_packet leaves imissed at 0: these are the
+	 * kernel's own counters of the PMD's sockets (PACKET_STATISTICS).
+	 */
+	mpn_render_str(ctx->r, "ring-drop", "packets the kernel's af_packet ring dropped "
+		"before mpnorm saw them (PACKET_STATISTICS of the PMD's sockets; "
+		"net_af_packet's imissed stays 0)");
+	mpn_render_table_begin(ctx->r, "af_packet_rings", "port", "name", "interface",
+		"sockets", "kernel-rx", "ring-drop", NULL);
+	for (i = 0; i < mpn_app.ports.n; i++) {
+		struct mpn_afpacket_ring_stats rs;
+
+		if (!mpn_app.ports.in_use[i] || !mpn_afpacket_stats_get(i, &rs))
+			continue;
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i);
+		mpn_render_cell_str(ctx->r, mpn_app.cfg.ports[i].name);
+		mpn_render_cell_str(ctx->r, rs.ifname);
+		mpn_render_cell_u64(ctx->r, rs.sockets);
+		mpn_render_cell_u64(ctx->r, rs.packets);
+		mpn_render_cell_u64(ctx->r, rs.drops);
 		mpn_render_row_end(ctx->r);
 	}
 	mpn_render_table_end(ctx->r);
@@ -387,6 +426,7 @@ cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	/* The workers keep writing; the telemetry thread reads the baseline. */
 	for (i = 0; i < mpn_app.n_workers; i++)
 		mpn_stats_copy(&mpn_app.baseline[i], &mpn_app.stats[i]);
+	mpn_afpacket_stats_clear();
 	mpn_render_str(ctx->r, "result", "counters cleared");
 	return 0;
 }

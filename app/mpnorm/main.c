@@ -22,6 +22,7 @@
 #include <rte_pdump.h>
 #include <rte_ring.h>
 
+#include "afpacket_stats.h"
 #include "app.h"
 #include "cli.h"
 #include "cli_server.h"
@@ -30,6 +31,7 @@
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
+#include "sizing.h"
 #include "stats.h"
 #include "policy_slot.h"
 #include "worker.h"
@@ -39,6 +41,8 @@
 struct app_args {
 	const char *config_path;
 	bool offline;
+	bool check_config;
+	bool check_hugepages;
 	struct mpn_offline_args off;
 };
 
@@ -49,12 +53,19 @@ usage(FILE *f)
 		"usage: mpnorm [EAL options] -- [-c FILE]\n"
 		"       mpnorm --offline IN.pcap OUT.pcap [-c FILE] [--json FILE|-]\n"
 		"       mpnorm [EAL options] -- --offline IN.pcap OUT.pcap [-c FILE] [--json FILE|-]\n"
+		"       mpnorm --check-config [-c FILE] [--check-hugepages] [--json FILE|-]\n"
 		"\n"
 		"  -c FILE        configuration file (default " DEFAULT_CONFIG ")\n"
 		"  --offline I O  run the pipeline over capture I, write what it forwards to O;\n"
 		"                 needs no NIC and no hugepages\n"
-		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout)\n"
+		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout);\n"
+		"                 --check-config: the figures as JSON\n"
 		"  --show-keys    offline: include the MPTCP keys in the JSON summary\n"
+		"  --check-config validate FILE and print the memory its tables, connection\n"
+		"                 pool and mbufs take (measured) and the 2 MB hugepages it\n"
+		"                 needs; opens no port. Exit 0 valid, 1 with FILE:LINE errors\n"
+		"  --check-hugepages  with --check-config: also fail when fewer 2 MB hugepages\n"
+		"                 are free than needed\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -78,6 +89,10 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->offline = true;
 			a->off.in_path = argv[++i];
 			a->off.out_path = argv[++i];
+		} else if (strcmp(o, "--check-config") == 0) {
+			a->check_config = true;
+		} else if (strcmp(o, "--check-hugepages") == 0) {
+			a->check_hugepages = true;
 		} else if (strcmp(o, "--json") == 0 && i + 1 < argc) {
 			a->off.json_path = argv[++i];
 		} else if (strcmp(o, "--show-keys") == 0) {
@@ -94,8 +109,16 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			return -1;
 		}
 	}
-	if (a->off.json_path != NULL && !a->offline) {
-		fprintf(stderr, "mpnorm: --json only applies to --offline\n");
+	if (a->off.json_path != NULL && !a->offline && !a->check_config) {
+		fprintf(stderr, "mpnorm: --json only applies to --offline and --check-config\n");
+		return -1;
+	}
+	if (a->check_config && a->offline) {
+		fprintf(stderr, "mpnorm: --check-config and --offline are two modes: pick one\n");
+		return -1;
+	}
+	if (a->check_hugepages && !a->check_config) {
+		fprintf(stderr, "mpnorm: --check-hugepages only applies to --check-config\n");
 		return -1;
 	}
 	if (a->off.show_keys && !a->offline) {
@@ -110,7 +133,8 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version", NULL,
+		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version",
+		"--check-config", "--check-hugepages", NULL,
 	};
 	const char *const *p;
 
@@ -273,6 +297,15 @@ print_exit_report(void)
 		printf("%-6u %-6u %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
 			" %12" PRIu64 "\n", i, mpn_app.workers[i].lcore, w.rx, w.tx, w.dropped,
 			w.rewritten, w.handoffs_out, w.handoffs_in);
+	}
+	for (i = 0; i < mpn_app.ports.n; i++) {
+		struct mpn_afpacket_ring_stats rs;
+
+		/* Since start, as every other counter of this report. */
+		if (mpn_afpacket_stats_read(i, true, &rs))
+			printf("port %u %s: af_packet ring (kernel, interface %s): %" PRIu64
+				" packets, %" PRIu64 " dropped before mpnorm saw them\n", i,
+				mpn_app.cfg.ports[i].name, rs.ifname, rs.packets, rs.drops);
 	}
 	printf("\n");
 	mpn_report_text_reasons(stdout, &total);
@@ -450,6 +483,7 @@ run_online(void)
 	struct rte_mempool *mp;
 	unsigned int lcore, w = 0, nw = mpn_app.cfg.dataplane.workers;
 	unsigned int avail = rte_lcore_count() - 1;
+	uint64_t last_afp;
 
 	if (mpn_app.cfg.n_links == 0)
 		rte_exit(EXIT_FAILURE, "%s: no links configured: add a 'links' list "
@@ -476,8 +510,10 @@ run_online(void)
 		rte_socket_id());
 	if (mp == NULL)
 		rte_exit(EXIT_FAILURE, "cannot create a pool of %u mbufs (%s): lower "
-			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages)\n",
-			mpn_app.cfg.dataplane.mbufs, rte_strerror(rte_errno), mpn_app.cfg.path);
+			"dataplane.mbufs in %s, or give the EAL more memory (-m, hugepages). "
+			"'mpnorm --check-config -c %s' prints the 2 MB hugepages this "
+			"configuration needs.\n", mpn_app.cfg.dataplane.mbufs,
+			rte_strerror(rte_errno), mpn_app.cfg.path, mpn_app.cfg.path);
 	mpn_app.n_workers = nw;
 	mpn_app.started = time(NULL);
 	if (mpn_control_register() != 0)
@@ -498,12 +534,15 @@ run_online(void)
 		mpn_ports_stop(&mpn_app.ports);
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	}
+	/* net_af_packet reports no ring losses; read them from the kernel (issue 18). */
+	mpn_afpacket_stats_init(&mpn_app.ports);
 	/* The policy now belongs to the slot; reloads replace it there. */
 	if (mpn_policy_slot_init(&mpn_app.policy, nw, mpn_app.cfg.policy) != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the RCU state\n");
 	mpn_app.cfg.policy = NULL;
 	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
-		rte_exit(EXIT_FAILURE, "%s\n", err);
+		rte_exit(EXIT_FAILURE, "%s. 'mpnorm --check-config -c %s' prints the 2 MB "
+			"hugepages this configuration needs.\n", err, mpn_app.cfg.path);
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (mpn_app_cluster_start(&mpn_app.cfg, nw, err, sizeof(err)) != 0)
@@ -538,12 +577,18 @@ run_online(void)
 	 * records go online for their duration (control.c). No quiescent
 	 * report here: on an offline reader it would put it back online.
 	 */
+	last_afp = rte_get_timer_cycles();
 	while (!mpn_force_quit) {
 		mpn_cli_server_poll(srv, 100);
 		mpn_app_cluster_tick();
 		/* Records whose grace period ended go back to the pool. */
 		if (mpn_app.conns != NULL)
 			mpn_conn_table_reclaim(mpn_app.conns);
+		/* The kernel's ring counters are 32 bits: read them every second. */
+		if (rte_get_timer_cycles() - last_afp >= rte_get_timer_hz()) {
+			mpn_afpacket_stats_poll();
+			last_afp = rte_get_timer_cycles();
+		}
 	}
 	mpn_cli_server_close(srv);
 	rte_eal_mp_wait_lcore();
@@ -595,6 +640,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mpnorm: %s\n", err);
 		return 1;
 	}
+	if (a.check_config) {
+		/* Its own EAL, without hugepages or devices, whatever the command line says. */
+		rc = mpn_sizing_check_config(argv[0], &mpn_app.cfg, a.off.json_path,
+			a.check_hugepages);
+		mpn_config_release(&mpn_app.cfg);
+		return rc;
+	}
 	if (a.offline && mpn_offline_precheck(&a.off) != 0)
 		return 1;
 	if (eal_argc == 0) {
@@ -610,8 +662,10 @@ main(int argc, char **argv)
 	rc = rte_eal_init(eal_argc, eal_argv);
 	if (rc < 0) {
 		fprintf(stderr, "mpnorm: EAL initialisation failed: %s. Without hugepages, "
-			"start with --no-huge -m 1024; for virtual devices add --no-pci.\n",
-			rte_strerror(rte_errno));
+			"start with --no-huge -m 1024; for virtual devices add --no-pci. "
+			"'mpnorm --check-config -c %s' prints the 2 MB hugepages (or the "
+			"--no-huge -m) this configuration needs.\n", rte_strerror(rte_errno),
+			a.config_path);
 		return 1;
 	}
 	if (a.offline)

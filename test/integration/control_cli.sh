@@ -83,6 +83,8 @@ check "show tcp-map: same in text" grep -q "9-255 clear" "$TMP/map.txt"
 ctl -j show config >"$TMP/config.json"
 check "show config: JSON names the config file" jq_eq "$TMP/config.json" .file "$TMP/live.conf"
 check "show ports: JSON has the one port" jq_eq "$TMP/ports.json" '.ports | length' 1
+check "show ports: ring-drop is null on net_pcap (no kernel ring)" jq_eq "$TMP/ports.json" '.ports[0]."ring-drop"' null
+check "show ports: no af_packet table without af_packet ports" jq_eq "$TMP/ports.json" '.af_packet_rings' null
 
 # Exit codes: 0 ok, 1 local error, 2 server error.
 rc=0; ctl bogus command >/dev/null 2>&1 || rc=$?

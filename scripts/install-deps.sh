@@ -9,9 +9,13 @@ packages=(
 	# build
 	build-essential meson ninja-build pkg-config
 	libdpdk-dev dpdk dpdk-dev libconfig-dev libssl-dev libpcap-dev libedit-dev
+	# IPFIX flow export (NSEL-style) and its collector-side tools for the tests
+	libfixbuf-dev libfixbuf-tools nfdump
 	# tests
 	libcmocka-dev jq tshark wireshark-common tcpdump python3 python3-scapy
 	iproute2 ethtool mptcpize clang llvm valgrind
+	# JSON Schema validation of every -j document and the offline summary
+	python3-jsonschema
 	# plots in the demo and the benchmarks
 	gnuplot-nox
 )

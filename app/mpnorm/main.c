@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -27,6 +28,9 @@
 #include "cli_server.h"
 #include "config.h"
 #include "ctx.h"
+#include "events.h"
+#include "mailbox.h"
+#include "ops.h"
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
@@ -55,6 +59,7 @@ usage(FILE *f)
 		"                 needs no NIC and no hugepages\n"
 		"  --json FILE    offline: write the JSON summary to FILE ('-' for stdout)\n"
 		"  --show-keys    offline: include the MPTCP keys in the JSON summary\n"
+		"  --syslog       log operator messages to syslog (journald) instead of stderr\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -82,6 +87,8 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->off.json_path = argv[++i];
 		} else if (strcmp(o, "--show-keys") == 0) {
 			a->off.show_keys = true;
+		} else if (strcmp(o, "--syslog") == 0) {
+			mpn_app.syslog = true;
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -110,7 +117,8 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version", NULL,
+		"--offline", "-c", "--json", "--show-keys", "--syslog", "-h", "--help", "-V",
+		"--version", NULL,
 	};
 	const char *const *p;
 
@@ -139,7 +147,9 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-struct mpn_app mpn_app;
+struct mpn_app mpn_app = {
+	.policy_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 
 void
@@ -176,6 +186,35 @@ mpn_app_total_counters(struct mpn_worker_stats *out)
 	}
 }
 
+void
+mpn_app_rule_totals(struct mpn_rule_counters *out)
+{
+	unsigned int w, r;
+
+	memset(out, 0, sizeof(*out) * MPN_POLICY_RULE_IDS);
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		const struct mpn_rule_counters *c = mpn_app.workers[w].pipeline.rules;
+
+		if (c == NULL)
+			continue;
+		for (r = 0; r < MPN_POLICY_RULE_IDS; r++) {
+			out[r].pkts += c[r].pkts;
+			out[r].drops += c[r].drops;
+			out[r].rewrites += c[r].rewrites;
+		}
+	}
+}
+
+void
+mpn_app_rules_snapshot(void)
+{
+	if (mpn_app.rule_base == NULL)
+		return;
+	mpn_app_rule_totals(mpn_app.rule_base);
+	mpn_app.rules_since = time(NULL);
+	mpn_app.rules_generation = mpn_app.policy.generation;
+}
+
 int
 mpn_app_reload(char *msg, size_t len)
 {
@@ -187,6 +226,7 @@ mpn_app_reload(char *msg, size_t len)
 		mpn_app.reloads_failed++;
 		snprintf(mpn_app.last_reload_error, sizeof(mpn_app.last_reload_error), "%s", err);
 		snprintf(msg, len, "reload rejected, the running policy stays: %s", err);
+		mpn_ops_log_reload(false, 0, err);
 		return -1;
 	}
 	/*
@@ -197,13 +237,25 @@ mpn_app_reload(char *msg, size_t len)
 		next.n_ports != mpn_app.cfg.n_ports || next.n_links != mpn_app.cfg.n_links ||
 		memcmp(next.ports, mpn_app.cfg.ports, sizeof(next.ports)) != 0 ||
 		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
+	/* Telemetry reads the policy from its own thread: not while it is swapped and freed. */
+	pthread_mutex_lock(&mpn_app.policy_lock);
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
+	/* Rule ids now name the new policy's classes: the per-class view starts again. */
+	mpn_app_rules_snapshot();
+	pthread_mutex_unlock(&mpn_app.policy_lock);
 	next.policy = NULL;
+	restart_needed = restart_needed ||
+		memcmp(&next.flow_export, &mpn_app.cfg.flow_export, sizeof(next.flow_export)) != 0 ||
+		memcmp(&next.logging, &mpn_app.cfg.logging, sizeof(next.logging)) != 0 ||
+		memcmp(&next.tables, &mpn_app.cfg.tables, sizeof(next.tables)) != 0 ||
+		memcmp(&next.control, &mpn_app.cfg.control, sizeof(next.control)) != 0;
 	mpn_config_release(&next);
 	mpn_app.reloads_ok++;
 	mpn_app.last_reload_error[0] = '\0';
 	snprintf(msg, len, "policy reloaded from %s%s", mpn_app.cfg.path, restart_needed ?
-		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "");
+		"; dataplane, tables, control, ports, links, flow-export or logging changed too: "
+		"those take effect at restart" : "");
+	mpn_ops_log_reload(true, mpn_app.policy.generation, NULL);
 	return 0;
 }
 
@@ -214,19 +266,31 @@ record_trace(void *arg, unsigned int worker, const struct mpn_burst_origin *from
 {
 	uint32_t slot = __atomic_fetch_add(&mpn_app.trace_next, 1, __ATOMIC_ACQ_REL);
 	struct mpn_trace_entry *e;
-	size_t used;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	size_t used, alen;
 	unsigned int i;
 
 	(void)arg;
-	(void)frame;
 	if (slot >= __atomic_load_n(&mpn_app.trace_armed, __ATOMIC_ACQUIRE) ||
 			slot >= MPN_TRACE_MAX)
 		return;
 	e = &mpn_app.trace[slot];
+	/* Addresses from the frame as it arrived, when the parse reached them. */
+	strcpy(src, "?");
+	strcpy(dst, "?");
+	alen = res->pkt.ip_version == 6 ? 16 : 4;
+	if ((res->pkt.ip_version == 4 || res->pkt.ip_version == 6) &&
+			res->pkt.src_addr_off + alen <= MPN_TRACE_BYTES && res->pkt.src_addr_off + alen <= len &&
+			res->pkt.dst_addr_off + alen <= MPN_TRACE_BYTES && res->pkt.dst_addr_off + alen <= len) {
+		inet_ntop(alen == 16 ? AF_INET6 : AF_INET, frame + res->pkt.src_addr_off, src,
+			sizeof(src));
+		inet_ntop(alen == 16 ? AF_INET6 : AF_INET, frame + res->pkt.dst_addr_off, dst,
+			sizeof(dst));
+	}
 	used = (size_t)snprintf(e->line, sizeof(e->line),
-		"worker %u port %u %s len %u %s sport %u dport %u flags 0x%02x: %s%s%s",
+		"worker %u port %u %s len %u %s %s.%u > %s.%u flags 0x%02x: %s%s%s",
 		worker, from->port, from->dir == MPN_DIR_IN2OUT ? "in->out" : "out->in", len,
-		mpn_pkt_status_name(res->status), res->pkt.sport, res->pkt.dport,
+		mpn_pkt_status_name(res->status), src, res->pkt.sport, dst, res->pkt.dport,
 		res->pkt.tcp_flags, res->forward ? "forward" : "drop ",
 		res->forward ? "" : mpn_reason_name(res->drop_reason),
 		res->bypass ? " (bypass)" : res->monitor ? " (monitor)" : "");
@@ -426,11 +490,31 @@ run_online(void)
 	mpn_app.cfg.policy = NULL;
 	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
+	/* Flow events to the main lcore (export, log); `show conn` requests to the workers. */
+	if (mpn_events_init(nw, mpn_app.cfg.dataplane.event_ring, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	for (w = 0; w < nw; w++)
+		mpn_events_attach(w, mpn_app.trackers[w]);
+	if (mpn_mailbox_init(nw) != 0)
+		rte_exit(EXIT_FAILURE, "out of memory for the worker mailboxes\n");
+	if (mpn_ops_init(&mpn_app.cfg, mpn_app.syslog, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	w = 0;
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
 	if (assign_queues() != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
+	{
+		struct mpn_rule_counters *base = calloc(MPN_POLICY_RULE_IDS, sizeof(*base));
+
+		if (base == NULL)
+			rte_exit(EXIT_FAILURE, "out of memory for the per-class counters\n");
+		pthread_mutex_lock(&mpn_app.policy_lock);
+		mpn_app.rule_base = base;
+		mpn_app_rules_snapshot();
+		pthread_mutex_unlock(&mpn_app.policy_lock);
+	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
@@ -443,7 +527,9 @@ run_online(void)
 	fflush(stdout);
 	/* The main lcore serves the control socket and never touches packets. */
 	while (!mpn_force_quit) {
-		mpn_cli_server_poll(srv, 100);
+		/* 10 ms at most between two drains of the event rings. */
+		mpn_cli_server_poll(srv, 10);
+		mpn_ops_poll();
 		/* No connection record is held between two polls. */
 		if (mpn_app.conns != NULL)
 			mpn_conn_table_quiescent(mpn_app.conns, nw);
@@ -453,7 +539,16 @@ run_online(void)
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
+	/* Freeing the tables tears every flow down: those events are exported too. */
 	mpn_app_tracking_fini();
+	mpn_ops_poll();
+	mpn_ops_fini();
+	mpn_events_fini();
+	mpn_mailbox_fini();
+	pthread_mutex_lock(&mpn_app.policy_lock);
+	free(mpn_app.rule_base);
+	mpn_app.rule_base = NULL;
+	pthread_mutex_unlock(&mpn_app.policy_lock);
 	for (w = 0; w < nw; w++) {
 		rte_ring_free(mpn_app.inboxes[w]);
 		mpn_pipeline_fini(&mpn_app.workers[w].pipeline);

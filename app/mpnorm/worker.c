@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "mailbox.h"
 #include "worker.h"
 
 volatile bool mpn_force_quit;
@@ -194,6 +195,8 @@ mpn_worker_main(void *arg)
 		/* Sweep by time, bounded; report RCU quiescence for the token table. */
 		if (w->pipeline.tracker != NULL)
 			mpn_tracker_housekeeping(w->pipeline.tracker, now);
+		/* Issue 17 hook: serve `show conn` / `clear conn` between bursts (mailbox.h). */
+		mpn_mailbox_serve(w->index, w->pipeline.tracker, now);
 		/* `show runtime`: the share of the loop spent on packets. */
 		w->stats->polls++;
 		if (got > 0) {

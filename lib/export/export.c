@@ -67,8 +67,8 @@
 
 struct rec4 {
 	REC_COMMON_HEAD
-	uint8_t src[4];
-	uint8_t dst[4];
+	uint32_t src;   /* libfixbuf carries IPv4 addresses as host-order integers */
+	uint32_t dst;
 	REC_COMMON_TAIL
 } __attribute__((packed));
 
@@ -551,8 +551,10 @@ mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t
 	if (ev->family == 4) {
 		memset(&r4, 0, sizeof(r4));
 		FILL_COMMON(&r4, ev, event_ms);
-		memcpy(r4.src, ev->src, 4);
-		memcpy(r4.dst, ev->dst, 4);
+		r4.src = (uint32_t)ev->src[0] << 24 | (uint32_t)ev->src[1] << 16 |
+			(uint32_t)ev->src[2] << 8 | ev->src[3];
+		r4.dst = (uint32_t)ev->dst[0] << 24 | (uint32_t)ev->dst[1] << 16 |
+			(uint32_t)ev->dst[2] << 8 | ev->dst[3];
 		rec = (const uint8_t *)&r4;
 		len = sizeof(r4);
 		tid = TID_V4;

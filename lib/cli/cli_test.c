@@ -777,6 +777,31 @@ test_render_too_large(void **state)
 	free(cell);
 }
 
+/* Numbers JSON readers cannot hold exactly become strings; the rest stay numbers. */
+static void
+test_render_json_big_numbers(void **state)
+{
+	struct mpn_render *r = mpn_render_new(MPN_RENDER_JSON);
+	char *out;
+	size_t len;
+
+	(void)state;
+	mpn_render_u64(r, "safe", 9007199254740991ull);
+	mpn_render_u64(r, "big", 9007199254740992ull);
+	mpn_render_u64(r, "max", UINT64_MAX);
+	mpn_render_i64(r, "neg", -9007199254740993ll);
+	mpn_render_table_begin(r, "t", "c", NULL);
+	mpn_render_row_begin(r);
+	mpn_render_cell_u64(r, 11994681816925016143ull);
+	mpn_render_row_end(r);
+	mpn_render_table_end(r);
+	assert_int_equal(mpn_render_finish(r, &out, &len), 0);
+	assert_string_equal(out, "{\n  \"safe\": 9007199254740991,\n  \"big\": \"9007199254740992\",\n"
+		"  \"max\": \"18446744073709551615\",\n  \"neg\": \"-9007199254740993\",\n"
+		"  \"t\": [\n    {\n      \"c\": \"11994681816925016143\"\n    }\n  ]\n}\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -793,6 +818,7 @@ main(void)
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_json),
+		cmocka_unit_test(test_render_json_big_numbers),
 		cmocka_unit_test(test_render_table_alignment),
 		cmocka_unit_test(test_render_json_repairs_utf8),
 		cmocka_unit_test(test_render_errors_and_misuse),

@@ -202,9 +202,14 @@ on_event(void *arg, const struct mpn_flow_event *ev)
 	addr_str(s, sizeof(s), ev->family, ev->src);
 	addr_str(d, sizeof(d), ev->family, ev->dst);
 	if (is_join_refusal(ev->reason)) {
+		char tok[24] = "";
+
+		/* The event names the token only when the join was tied to a connection. */
+		if (ev->token != 0)
+			snprintf(tok, sizeof(tok), " token 0x%08x", ev->token);
 		mpn_logmsg(ops.log, MPN_MSG_JOIN_REFUSED, now, "Refused MP_JOIN from %s:%s/%u to "
-			"%s/%u token 0x%08x, reason: %s", link_name(ev->link), s, ev->sport, d,
-			ev->dport, ev->token, mpn_reason_name(ev->reason));
+			"%s/%u%s, reason: %s", link_name(ev->link), s, ev->sport, d, ev->dport, tok,
+			mpn_reason_name(ev->reason));
 		return;
 	}
 	mpn_app_rule_name(ev->rule_id, rule, sizeof(rule));
@@ -231,9 +236,9 @@ per_second(uint64_t now)
 	}
 	v = t.rewrites[MPN_REASON_MPTCP_FALLBACK];
 	if (v > ops.fallbacks)
-		mpn_logmsg(ops.log, MPN_MSG_FALLBACK, now, "MPTCP fallback forced by policy at the "
-			"SYN on %" PRIu64 " segments in the last second (MP_CAPABLE cleared, "
-			"RFC 8684 §3.7)", v - ops.fallbacks);
+		mpn_logmsg(ops.log, MPN_MSG_FALLBACK, now, "MPTCP fallback forced by policy: %"
+			PRIu64 " segments had their MPTCP options cleared in the last second "
+			"(RFC 8684 §3.7)", v - ops.fallbacks);
 	ops.fallbacks = v;
 	if (ops.exp != NULL) {
 		const struct mpn_export_stats *st = mpn_export_stats(ops.exp);

@@ -418,75 +418,86 @@ emit(struct mpn_export *x)
 	x->cur_tid = 0;
 }
 
-/* The RFC 5610 records that name mpnorm's elements, after the templates. */
+/* Emit what the buffer holds, if anything, into the queue. */
 static void
-export_type_records(struct mpn_export *x)
+emit_raw(struct mpn_export *x)
 {
-	static const char *const names[] = {
-		"mpnMptcpToken", "mpnMptcpVersion", "mpnSubflowRole", "mpnJoinVerdict",
-		"mpnMptcpDecision", "mpnDropReason", "mpnCloseReason", "mpnClassRuleId",
-		"mpnDroppedSegments", "mpnTcpState",
-	};
 	GError *e = NULL;
-	unsigned int i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const fbInfoElement_t *ie = fbInfoModelGetElementByName(x->model, names[i]);
-
-		if (ie == NULL)
-			continue;
-		if (!fbInfoElementWriteOptionsRecord(x->fbuf, ie, TID_TYPEINFO, TID_TYPEINFO, &e)) {
-			if (!g_error_matches(e, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
-				x->st.encode_errors++;
-				g_clear_error(&e);
-				break;
-			}
-			/* Full: send what is there, and write this one again. */
-			g_clear_error(&e);
-			if (fBufEmit(x->fbuf, &e))
-				take_message(x, 0);
-			g_clear_error(&e);
-			i--;
-			continue;
-		}
-	}
 	if (fBufEmit(x->fbuf, &e))
 		take_message(x, 0);
 	g_clear_error(&e);
 	x->cur_tid = 0;
 }
 
-/* Templates and type records, in messages of their own. */
+/*
+ * Run @p write; on FB_ERROR_EOM (the message is full, or libfixbuf wants
+ * a template to start a message: "must start new message for template
+ * export") emit and try once more.
+ */
+static bool
+with_room(struct mpn_export *x, gboolean (*write)(struct mpn_export *x, uint16_t arg,
+	GError **e), uint16_t arg)
+{
+	GError *e = NULL;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (write(x, arg, &e))
+			return true;
+		if (!g_error_matches(e, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+			break;
+		g_clear_error(&e);
+		emit_raw(x);
+	}
+	g_clear_error(&e);
+	x->st.encode_errors++;
+	return false;
+}
+
+static gboolean
+write_template(struct mpn_export *x, uint16_t tid, GError **e)
+{
+	return fbSessionExportTemplate(x->session, tid, e);
+}
+
+static const char *const type_names[] = {
+	"mpnMptcpToken", "mpnMptcpVersion", "mpnSubflowRole", "mpnJoinVerdict",
+	"mpnMptcpDecision", "mpnDropReason", "mpnCloseReason", "mpnClassRuleId",
+	"mpnDroppedSegments", "mpnTcpState",
+};
+
+static gboolean
+write_type_record(struct mpn_export *x, uint16_t i, GError **e)
+{
+	const fbInfoElement_t *ie = fbInfoModelGetElementByName(x->model, type_names[i]);
+
+	if (ie == NULL)
+		return TRUE;
+	return fbInfoElementWriteOptionsRecord(x->fbuf, ie, TID_TYPEINFO, TID_TYPEINFO, e);
+}
+
+/*
+ * Templates in the order a collector needs them: the RFC 5610 options
+ * template, the type records that name and type mpnorm's elements, then
+ * the data templates that use them. A collector that met the data
+ * templates first would treat our elements as opaque octets for good
+ * (ipfixDump then prints the token byte-swapped).
+ */
 static void
 export_templates(struct mpn_export *x, uint64_t now_ms)
 {
-	GError *e = NULL;
-
-	int tries;
-	bool ok = false;
+	bool ok;
+	uint16_t i;
 
 	emit(x);
-	/*
-	 * In manual mode libfixbuf ends the message before the first template
-	 * (FB_ERROR_EOM "must start new message"): emit and go again.
-	 */
-	for (tries = 0; tries < 3 && !ok; tries++) {
-		ok = fbSessionExportTemplates(x->session, &e);
-		if (!ok && g_error_matches(e, FB_ERROR_DOMAIN, FB_ERROR_EOM)) {
-			g_clear_error(&e);
-			if (fBufEmit(x->fbuf, &e))
-				take_message(x, 0);
-			g_clear_error(&e);
-		}
-	}
-	if (ok && fBufEmit(x->fbuf, &e)) {
-		take_message(x, 0);
+	ok = with_room(x, write_template, TID_TYPEINFO);
+	for (i = 0; ok && i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		ok = with_room(x, write_type_record, i);
+	ok = ok && with_room(x, write_template, TID_V4) && with_room(x, write_template, TID_V6);
+	emit_raw(x);
+	if (ok)
 		x->st.templates_sent++;
-		export_type_records(x);
-	} else {
-		x->st.encode_errors++;
-		g_clear_error(&e);
-	}
 	x->templates_due = false;
 	x->last_templates_ms = now_ms;
 }

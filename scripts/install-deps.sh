@@ -14,6 +14,10 @@ packages=(
 	iproute2 ethtool mptcpize clang llvm valgrind
 	# the shared token directory (issue 19): the store and its CLI
 	redis-server redis-tools
+	# IPFIX flow export (NSEL-style) and its collector-side tools for the tests
+	libfixbuf-dev libfixbuf-tools nfdump
+	# JSON Schema validation of every -j document and the offline summary
+	python3-jsonschema
 	# plots in the demo and the benchmarks
 	gnuplot-nox
 	# the Debian package and its test (debian/, test/package/)

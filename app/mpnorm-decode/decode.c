@@ -339,14 +339,17 @@ print_json(void)
 			mpn_json_str(&j, "key_a", buf);
 			snprintf(buf, sizeof(buf), "0x%08x", c->token_a);
 			mpn_json_str(&j, "token_a", buf);
-			mpn_json_u64(&j, "idsn_a", c->idsn_a);
+			/* Hex strings: a 64-bit IDSN exceeds what JSON numbers hold exactly. */
+			snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->idsn_a);
+			mpn_json_str(&j, "idsn_a", buf);
 		}
 		if (c->have_b) {
 			snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->key_b);
 			mpn_json_str(&j, "key_b", buf);
 			snprintf(buf, sizeof(buf), "0x%08x", c->token_b);
 			mpn_json_str(&j, "token_b", buf);
-			mpn_json_u64(&j, "idsn_b", c->idsn_b);
+			snprintf(buf, sizeof(buf), "0x%016" PRIx64, c->idsn_b);
+			mpn_json_str(&j, "idsn_b", buf);
 		}
 		mpn_json_array_begin(&j, "joins");
 		for (k = 0; k < c->n_joins; k++) {

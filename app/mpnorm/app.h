@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <time.h>
 
 #include "config.h"
@@ -68,6 +69,17 @@ struct mpn_app {
 	uint32_t trace_armed;              /**< packets asked for */
 	uint32_t trace_next;               /**< next free slot (atomic) */
 	struct mpn_trace_entry trace[MPN_TRACE_MAX];
+	/*
+	 * `show service-policy`: rule ids change meaning at a reload, so the
+	 * per-class counters are shown since the last reload (or `clear
+	 * counters`): these are the totals at that moment.
+	 */
+	struct mpn_rule_counters *rule_base;   /**< MPN_POLICY_RULE_IDS entries */
+	time_t rules_since;
+	uint64_t rules_generation;
+	/* Held by a reload while it swaps the policy, and by telemetry readers of it. */
+	pthread_mutex_t policy_lock;
+	bool syslog;                           /**< --syslog */
 };
 
 extern struct mpn_app mpn_app;
@@ -146,6 +158,18 @@ mpn_app_cluster_render_lookup(struct mpn_render *r);
 /** Records the refresh walk republished. */
 uint64_t
 mpn_app_cluster_republished(void);
+
+/** Sum the per-class counters of every worker into @p out (MPN_POLICY_RULE_IDS entries). */
+void
+mpn_app_rule_totals(struct mpn_rule_counters *out);
+
+/** Start the per-class view afresh (at a reload, at `clear counters`). */
+void
+mpn_app_rules_snapshot(void);
+
+/** "policy-map/class" of rule @p id in the running policy, "class-default" for 0. */
+void
+mpn_app_rule_name(uint16_t id, char *buf, size_t n);
 
 /** Register the CLI commands. */
 int

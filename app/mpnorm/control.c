@@ -4,13 +4,16 @@
  * renderer, so `mpnormctl show drops` and `mpnormctl -j show drops` come from
  * the same code. Handlers run on the main lcore and never touch packets.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_version.h>
@@ -21,7 +24,12 @@
 #include "cli_render.h"
 #include "cluster.h"
 #include "conn.h"
+#include "events.h"
+#include "export.h"
+#include "logmsg.h"
+#include "mailbox.h"
 #include "mptcp.h"
+#include "ops.h"
 #include "policy.h"
 
 static int
@@ -427,6 +435,7 @@ cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	for (i = 0; i < mpn_app.n_workers; i++)
 		mpn_stats_copy(&mpn_app.baseline[i], &mpn_app.stats[i]);
 	mpn_afpacket_stats_clear();
+	mpn_app_rules_snapshot();
 	mpn_render_str(ctx->r, "result", "counters cleared");
 	return 0;
 }
@@ -758,6 +767,306 @@ cmd_show_rcu(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/*
+ * ASA `show conn` / `clear conn` filters: address A, port P, token T (and
+ * limit N for show). Anything else is an error naming what was wrong.
+ */
+static int
+parse_asa_conn_filter(struct mpn_cli_ctx *ctx, int argc, const char *const *argv, bool allow_limit,
+	struct mpn_conn_filter *f, uint64_t *limit)
+{
+	int i;
+
+	memset(f, 0, sizeof(*f));
+	if (limit != NULL)
+		*limit = 10000;
+	for (i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t x;
+
+		if (strcmp(k, "all") == 0 && !allow_limit && argc == 1)
+			return 0;
+		if (v == NULL)
+			return mpn_cli_error(ctx, "'%s' needs a value (usage: %s %s)", k,
+				ctx->cmd->path, ctx->cmd->usage);
+		if (strcmp(k, "address") == 0) {
+			if (inet_pton(AF_INET, v, f->addr) == 1) {
+				f->family = 4;
+			} else if (inet_pton(AF_INET6, v, f->addr) == 1) {
+				f->family = 6;
+			} else {
+				return mpn_cli_error(ctx, "address '%s' is not an IPv4 or IPv6 address", v);
+			}
+			f->by_addr = true;
+		} else if (strcmp(k, "port") == 0) {
+			if (mpn_cli_parse_u64(v, 10, 65535, &x) != 0)
+				return mpn_cli_error(ctx, "port '%s' is not a number from 0 to 65535", v);
+			f->by_port = true;
+			f->port = (uint16_t)x;
+		} else if (strcmp(k, "token") == 0) {
+			if (mpn_cli_parse_u64(v, 16, UINT32_MAX, &x) != 0)
+				return mpn_cli_error(ctx, "token '%s' is not 8 hex digits, e.g. 4951d561", v);
+			f->by_token = true;
+			f->token = (uint32_t)x;
+		} else if (strcmp(k, "limit") == 0 && allow_limit) {
+			if (mpn_cli_parse_u64(v, 10, 1000000, &x) != 0 || x == 0)
+				return mpn_cli_error(ctx, "limit '%s' is not a number from 1 to 1000000", v);
+			*limit = x;
+		} else {
+			return mpn_cli_error(ctx, "unknown filter '%s' (usage: %s %s)", k,
+				ctx->cmd->path, ctx->cmd->usage);
+		}
+	}
+	return 0;
+}
+
+static void
+endpoint(char *buf, size_t n, uint8_t family, const uint8_t *a, uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, ip, sizeof(ip));
+	snprintf(buf, n, family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+}
+
+static const char *
+mailbox_error(int rc)
+{
+	return rc == -ETIMEDOUT ? "a worker did not answer within 2 s (is it stalled?)" :
+		rc == -EBUSY ? "a worker is still serving an earlier request that timed out; "
+		"try again" : "out of memory";
+}
+
+/*
+ * ASA's `show conn`: every TCP connection the workers track, plain TCP
+ * included, MPTCP subflows marked with their token and role. Never a key
+ * (RFC 7430 §3): tokens are the keys' fingerprints.
+ */
+static int
+cmd_show_conn(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_conn_filter f;
+	struct mpn_conn_row *rows;
+	uint64_t limit, matched;
+	uint32_t n, i;
+	int rc;
+
+	if (parse_asa_conn_filter(ctx, argc, argv, true, &f, &limit) != 0)
+		return -1;
+	rc = mpn_mailbox_show(&f, (uint32_t)limit, 2000, &rows, &n, &matched);
+	if (rc != 0 && rc != -ETIMEDOUT) {
+		free(rows);
+		return mpn_cli_error(ctx, "%s", mailbox_error(rc));
+	}
+	mpn_render_u64(ctx->r, "connections", matched);
+	mpn_render_u64(ctx->r, "shown", n);
+	if (rc == -ETIMEDOUT)
+		mpn_render_str(ctx->r, "warning", mailbox_error(rc));
+	if (!mpn_app.cfg.tables.tracking)
+		mpn_render_str(ctx->r, "warning", "tables.tracking is off: nothing is tracked");
+	mpn_render_table_begin(ctx->r, "conn", "proto", "link", "initiator", "responder", "state",
+		"idle_ms", "pkts", "bytes", "drops", "token", "role", "join", "decision", "worker",
+		NULL);
+	for (i = 0; i < n; i++) {
+		const struct mpn_conn_row *c = &rows[i];
+		char a[64], b[64];
+
+		endpoint(a, sizeof(a), c->family, c->src, c->sport);
+		endpoint(b, sizeof(b), c->family, c->dst, c->dport);
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_str(ctx->r, c->mptcp ? "MPTCP" : "TCP");
+		mpn_render_cell_str(ctx->r, c->link < mpn_app.cfg.n_links ?
+			mpn_app.cfg.links[c->link].name : "?");
+		mpn_render_cell_str(ctx->r, a);
+		mpn_render_cell_str(ctx->r, b);
+		mpn_render_cell_str(ctx->r, mpn_tcp_state_name(c->state));
+		mpn_render_cell_u64(ctx->r, c->idle_ms);
+		mpn_render_cell_u64(ctx->r, c->pkts[0] + c->pkts[1]);
+		mpn_render_cell_u64(ctx->r, c->bytes[0] + c->bytes[1]);
+		mpn_render_cell_u64(ctx->r, c->drops);
+		if (c->token_b != 0)
+			mpn_render_cell_fmt(ctx->r, "0x%08x", c->token_b);
+		else
+			mpn_render_cell_str(ctx->r, NULL);
+		mpn_render_cell_str(ctx->r, mpn_flow_role_name(c->role));
+		mpn_render_cell_str(ctx->r, c->role == MPN_ROLE_JOIN ?
+			mpn_join_state_name(c->join_state) : NULL);
+		mpn_render_cell_str(ctx->r, mpn_flow_decision_name(c->decision));
+		mpn_render_cell_u64(ctx->r, c->worker);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	free(rows);
+	return 0;
+}
+
+/* ASA's `clear conn`: the matching connections leave the tables (teardown "cleared"). */
+static int
+cmd_clear_conn(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_conn_filter f;
+	uint64_t cleared;
+	int rc;
+
+	if (parse_asa_conn_filter(ctx, argc, argv, false, &f, NULL) != 0)
+		return -1;
+	rc = mpn_mailbox_clear(&f, 2000, &cleared);
+	if (rc != 0 && rc != -ETIMEDOUT)
+		return mpn_cli_error(ctx, "%s", mailbox_error(rc));
+	mpn_render_u64(ctx->r, "cleared", cleared);
+	if (rc == -ETIMEDOUT)
+		mpn_render_str(ctx->r, "warning", mailbox_error(rc));
+	return 0;
+}
+
+static const char *
+binding_of(const struct mpn_policy *p, unsigned int pm, char *buf, size_t n)
+{
+	unsigned int i;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (p->global_policy_map == (int)pm)
+		used += (size_t)snprintf(buf, n, "global");
+	for (i = 0; i < p->n_bindings && used < n; i++)
+		if (p->bindings[i].policy_map_idx == (int)pm)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s/%s", used ? "," : "",
+				mpn_app.cfg.links[p->bindings[i].link].name,
+				p->bindings[i].dir == MPN_DIR_MATCH_IN2OUT ? "in" :
+				p->bindings[i].dir == MPN_DIR_MATCH_OUT2IN ? "out" : "any");
+	return used > 0 ? buf : "(unbound)";
+}
+
+/*
+ * ASA's `show service-policy`: per class, the packets it classified and
+ * what was dropped and rewritten. Since the last reload or `clear counters`:
+ * rule ids name the running policy's classes only.
+ */
+static int
+cmd_show_service_policy(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	const struct mpn_policy *p = mpn_policy_slot_get(&mpn_app.policy);
+	struct mpn_rule_counters *now;
+	char since[32], bound[256];
+	unsigned int pm, i;
+	struct tm tm;
+
+	(void)argc;
+	(void)argv;
+	now = calloc(MPN_POLICY_RULE_IDS, sizeof(*now));
+	if (now == NULL)
+		return mpn_cli_error(ctx, "out of memory");
+	mpn_app_rule_totals(now);
+	localtime_r(&mpn_app.rules_since, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+	mpn_render_str(ctx->r, "counters_since", since);
+	mpn_render_u64(ctx->r, "policy_generation", mpn_app.rules_generation);
+	mpn_render_str(ctx->r, "note", "counters restart at each reload and clear counters");
+	mpn_render_table_begin(ctx->r, "classes", "policy-map", "class", "tcp-map", "applied",
+		"packets", "drops", "rewrites", NULL);
+	for (pm = 0; pm < p->n_policy_maps; pm++) {
+		for (i = 0; i < p->policy_maps[pm].n_rules; i++) {
+			const struct mpn_policy_rule *r = &p->policy_maps[pm].rules[i];
+			uint16_t id = mpn_policy_rule_id(p, r);
+
+			mpn_render_row_begin(ctx->r);
+			mpn_render_cell_str(ctx->r, p->policy_maps[pm].name);
+			mpn_render_cell_str(ctx->r, p->classes[r->class_idx].name);
+			mpn_render_cell_str(ctx->r, p->tcp_maps[r->tcp_map_idx].name);
+			mpn_render_cell_str(ctx->r, binding_of(p, pm, bound, sizeof(bound)));
+			mpn_render_cell_u64(ctx->r, now[id].pkts - mpn_app.rule_base[id].pkts);
+			mpn_render_cell_u64(ctx->r, now[id].drops - mpn_app.rule_base[id].drops);
+			mpn_render_cell_u64(ctx->r, now[id].rewrites - mpn_app.rule_base[id].rewrites);
+			mpn_render_row_end(ctx->r);
+		}
+	}
+	/* What no class matched: the built-in default tcp-map, as on the ASA. */
+	mpn_render_row_begin(ctx->r);
+	mpn_render_cell_str(ctx->r, "-");
+	mpn_render_cell_str(ctx->r, "class-default");
+	mpn_render_cell_str(ctx->r, "default");
+	mpn_render_cell_str(ctx->r, "unmatched");
+	mpn_render_cell_u64(ctx->r, now[0].pkts - mpn_app.rule_base[0].pkts);
+	mpn_render_cell_u64(ctx->r, now[0].drops - mpn_app.rule_base[0].drops);
+	mpn_render_cell_u64(ctx->r, now[0].rewrites - mpn_app.rule_base[0].rewrites);
+	mpn_render_row_end(ctx->r);
+	mpn_render_table_end(ctx->r);
+	free(now);
+	return 0;
+}
+
+/* The effective configuration, as a file that loads back (mpn_config_write()). */
+static int
+cmd_show_running_config(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return mpn_cli_error(ctx, "out of memory");
+	fprintf(f, "# mpnorm %s running configuration (policy generation %" PRIu64 ")\n"
+		"# loaded from %s; ports, links, dataplane, tables, control, flow-export and\n"
+		"# logging as at start-up, the policy as of the last reload.\n", MPN_VERSION,
+		mpn_app.policy.generation, mpn_app.cfg.path);
+	rc = mpn_config_write(&mpn_app.cfg, mpn_policy_slot_get(&mpn_app.policy), f, err,
+		sizeof(err));
+	fclose(f);
+	if (rc != 0) {
+		free(buf);
+		return mpn_cli_error(ctx, "%s", err);
+	}
+	mpn_render_verbatim(ctx->r, "running_config", buf);
+	free(buf);
+	return 0;
+}
+
+/*
+ * vppctl's `show runtime`: where each worker's time goes, measured in its
+ * loop (worker.c): the share of loop time spent on iterations that had
+ * packets, and the TSC cycles those took per packet.
+ */
+static int
+cmd_show_runtime(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	unsigned int i;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_u64(ctx->r, "tsc_hz", rte_get_tsc_hz());
+	mpn_render_table_begin(ctx->r, "workers", "worker", "lcore", "polls", "busy_polls",
+		"busy", "packets", "pkts_per_busy_poll", "cycles_per_pkt", "busy_cycles",
+		"idle_cycles", NULL);
+	for (i = 0; i < mpn_app.n_workers; i++) {
+		struct mpn_worker_stats w;
+		uint64_t pkts, total;
+
+		mpn_app_worker_counters(i, &w);
+		pkts = w.rx + w.handoffs_in;
+		total = w.busy_cycles + w.idle_cycles;
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, i);
+		mpn_render_cell_u64(ctx->r, mpn_app.workers[i].lcore);
+		mpn_render_cell_u64(ctx->r, w.polls);
+		mpn_render_cell_u64(ctx->r, w.busy_polls);
+		mpn_render_cell_fmt(ctx->r, "%.2f%%", total ? 100.0 * (double)w.busy_cycles /
+			(double)total : 0.0);
+		mpn_render_cell_u64(ctx->r, pkts);
+		mpn_render_cell_fmt(ctx->r, "%.2f", w.busy_polls ? (double)pkts /
+			(double)w.busy_polls : 0.0);
+		mpn_render_cell_u64(ctx->r, pkts ? w.busy_cycles / pkts : 0);
+		mpn_render_cell_u64(ctx->r, w.busy_cycles);
+		mpn_render_cell_u64(ctx->r, w.idle_cycles);
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
 /* The shared token directory (doc/cluster.md): state, counters, latency; no secret. */
 static int
 cmd_show_cluster(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
@@ -795,9 +1104,105 @@ cmd_cluster_lookup(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	return 0;
 }
 
+/* ASA's `show flow-export counters`, with the workers' event rings. */
+static int
+cmd_show_flow_export(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_export *x = mpn_ops_exporter();
+	const struct mpn_config_export *c = &mpn_app.cfg.flow_export;
+	unsigned int i, w;
+
+	(void)argc;
+	(void)argv;
+	mpn_render_bool(ctx->r, "enabled", x != NULL);
+	if (x != NULL) {
+		const struct mpn_export_stats *st = mpn_export_stats(x);
+
+		mpn_render_kv(ctx->r, "collector", "%s:%u/%s", c->collector, c->port,
+			c->tcp ? "tcp" : "udp");
+		mpn_render_str(ctx->r, "state", mpn_export_state(x));
+		mpn_render_u64(ctx->r, "queued_messages", mpn_export_pending(x));
+		mpn_render_u64(ctx->r, "queue_capacity", c->queue);
+		mpn_render_section_begin(ctx->r, "counters");
+		for (i = 0; i < mpn_export_stats_count(); i++) {
+			uint64_t v;
+			const char *name = mpn_export_stats_get(st, i, &v, NULL);
+
+			mpn_render_u64(ctx->r, name, v);
+		}
+		mpn_render_section_end(ctx->r);
+	}
+	mpn_render_u64(ctx->r, "events_drained", mpn_events_drained());
+	mpn_render_u64(ctx->r, "event_ring_capacity", mpn_events_capacity());
+	mpn_render_table_begin(ctx->r, "event_rings", "worker", "queued", "lost", NULL);
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		const struct mpn_events_counters *ec = mpn_events_counters(w);
+
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_u64(ctx->r, w);
+		mpn_render_cell_u64(ctx->r, __atomic_load_n(&ec->queued, __ATOMIC_RELAXED));
+		mpn_render_cell_u64(ctx->r, __atomic_load_n(&ec->lost, __ATOMIC_RELAXED));
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
+/* ASA's `show logging`: where messages go, and what was written or suppressed. */
+static int
+cmd_show_logging(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
+{
+	struct mpn_logger *lg = mpn_ops_logger();
+	const struct mpn_logmsg_params *p;
+	const struct mpn_logmsg_stats *st;
+	unsigned int m;
+
+	(void)argc;
+	(void)argv;
+	if (lg == NULL)
+		return mpn_cli_error(ctx, "the logger is not running");
+	p = mpn_logger_params(lg);
+	st = mpn_logger_stats(lg);
+	mpn_render_str(ctx->r, "destination", p->syslog ? "syslog" : "stderr");
+	mpn_render_str(ctx->r, "facility", mpn_logmsg_facility_name(p->facility));
+	mpn_render_str(ctx->r, "level", mpn_logmsg_level_name(p->level));
+	mpn_render_u64(ctx->r, "rate_per_second", p->rate);
+	mpn_render_u64(ctx->r, "messages", st->messages);
+	mpn_render_u64(ctx->r, "suppressed", st->suppressed);
+	mpn_render_u64(ctx->r, "below_level", st->below_level);
+	mpn_render_table_begin(ctx->r, "ids", "id", "written", "suppressed", "description", NULL);
+	for (m = 0; m < MPN_MSG_MAX; m++) {
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_fmt(ctx->r, "MPN-%u-%u", mpn_logmsg_severity(m), mpn_logmsg_number(m));
+		mpn_render_cell_u64(ctx->r, st->by_id[m]);
+		mpn_render_cell_u64(ctx->r, st->suppressed_by_id[m]);
+		mpn_render_cell_str(ctx->r, mpn_logmsg_desc(m));
+		mpn_render_row_end(ctx->r);
+	}
+	mpn_render_table_end(ctx->r);
+	return 0;
+}
+
 static const struct mpn_cli_command commands[] = {
+	{ "show conn", "[address A] [port P] [token T] [limit N]", 0, 8, cmd_show_conn,
+		"every tracked TCP connection, MPTCP subflows marked (ASA show conn)", NULL },
+	{ "clear conn", "[address A] [port P] [token T] | all", 0, 6, cmd_clear_conn,
+		"remove the matching connections from the tables (ASA clear conn)", NULL },
+	{ "show asp drop", "", 0, 0, cmd_show_drops,
+		"drops, rewrites, alerts and monitored events by reason (ASA show asp drop)", NULL },
+	{ "show errors", "", 0, 0, cmd_show_drops, "the same, by its VPP name", NULL },
+	{ "show service-policy", "", 0, 0, cmd_show_service_policy,
+		"per class: packets, drops, rewrites since the last reload", NULL },
+	{ "show running-config", "", 0, 0, cmd_show_running_config,
+		"the effective configuration, policy included, as a file that loads back", NULL },
+	{ "show runtime", "", 0, 0, cmd_show_runtime,
+		"per worker: busy share and cycles per packet, measured in the loop (vppctl)", NULL },
+	{ "show flow-export", "", 0, 0, cmd_show_flow_export,
+		"IPFIX flow export: collector, queue, counters; the workers' event rings", NULL },
+	{ "show logging", "", 0, 0, cmd_show_logging,
+		"operator messages: destination, rate limit, counts per message ID", NULL },
 	{ "show connections", "[token HEX] [limit N]", 0, 4, cmd_show_connections,
-		"MPTCP connections: tokens, subflows, counters (show conn)", NULL },
+		"MPTCP connections by token: subflows, counters, joins", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
 	{ "show rcu", "", 0, 0, cmd_show_rcu,

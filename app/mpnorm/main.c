@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -28,6 +29,9 @@
 #include "cli_server.h"
 #include "config.h"
 #include "ctx.h"
+#include "events.h"
+#include "mailbox.h"
+#include "ops.h"
 #include "offline.h"
 #include "ports.h"
 #include "report.h"
@@ -66,6 +70,7 @@ usage(FILE *f)
 		"                 needs; opens no port. Exit 0 valid, 1 with FILE:LINE errors\n"
 		"  --check-hugepages  with --check-config: also fail when fewer 2 MB hugepages\n"
 		"                 are free than needed\n"
+		"  --syslog       log operator messages to syslog (journald) instead of stderr\n"
 		"  -V, --version  print the version\n"
 		"  -h, --help     this text\n"
 		"\n"
@@ -97,6 +102,8 @@ parse_app_args(int argc, char **argv, struct app_args *a)
 			a->off.json_path = argv[++i];
 		} else if (strcmp(o, "--show-keys") == 0) {
 			a->off.show_keys = true;
+		} else if (strcmp(o, "--syslog") == 0) {
+			mpn_app.syslog = true;
 		} else if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
 			usage(stdout);
 			exit(0);
@@ -133,8 +140,8 @@ static bool
 is_app_option(const char *o)
 {
 	static const char *const opts[] = {
-		"--offline", "-c", "--json", "--show-keys", "-h", "--help", "-V", "--version",
-		"--check-config", "--check-hugepages", NULL,
+		"--offline", "-c", "--json", "--show-keys", "--syslog", "-h", "--help", "-V",
+		"--version", "--check-config", "--check-hugepages", NULL,
 	};
 	const char *const *p;
 
@@ -163,7 +170,9 @@ install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-struct mpn_app mpn_app;
+struct mpn_app mpn_app = {
+	.policy_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 
 void
@@ -204,6 +213,35 @@ mpn_app_total_counters(struct mpn_worker_stats *out)
 	}
 }
 
+void
+mpn_app_rule_totals(struct mpn_rule_counters *out)
+{
+	unsigned int w, r;
+
+	memset(out, 0, sizeof(*out) * MPN_POLICY_RULE_IDS);
+	for (w = 0; w < mpn_app.n_workers; w++) {
+		const struct mpn_rule_counters *c = mpn_app.workers[w].pipeline.rules;
+
+		if (c == NULL)
+			continue;
+		for (r = 0; r < MPN_POLICY_RULE_IDS; r++) {
+			out[r].pkts += c[r].pkts;
+			out[r].drops += c[r].drops;
+			out[r].rewrites += c[r].rewrites;
+		}
+	}
+}
+
+void
+mpn_app_rules_snapshot(void)
+{
+	if (mpn_app.rule_base == NULL)
+		return;
+	mpn_app_rule_totals(mpn_app.rule_base);
+	mpn_app.rules_since = time(NULL);
+	mpn_app.rules_generation = mpn_app.policy.generation;
+}
+
 int
 mpn_app_reload(char *msg, size_t len)
 {
@@ -215,6 +253,7 @@ mpn_app_reload(char *msg, size_t len)
 		mpn_stats_inc(&mpn_app.reloads_failed);
 		snprintf(mpn_app.last_reload_error, sizeof(mpn_app.last_reload_error), "%s", err);
 		snprintf(msg, len, "reload rejected, the running policy stays: %s", err);
+		mpn_ops_log_reload(false, 0, err);
 		return -1;
 	}
 	/*
@@ -225,16 +264,27 @@ mpn_app_reload(char *msg, size_t len)
 		next.n_ports != mpn_app.cfg.n_ports || next.n_links != mpn_app.cfg.n_links ||
 		memcmp(next.ports, mpn_app.cfg.ports, sizeof(next.ports)) != 0 ||
 		memcmp(next.links, mpn_app.cfg.links, sizeof(next.links)) != 0;
+	/* Telemetry reads the policy from its own thread: not while it is swapped and freed. */
+	pthread_mutex_lock(&mpn_app.policy_lock);
 	mpn_policy_slot_publish(&mpn_app.policy, next.policy);
+	/* Rule ids now name the new policy's classes: the per-class view starts again. */
+	mpn_app_rules_snapshot();
+	pthread_mutex_unlock(&mpn_app.policy_lock);
 	next.policy = NULL;
 	/* The directory's settings (doc/cluster.md §8); it says what waits for a restart. */
 	mpn_app_cluster_reload(&next, cluster_msg, sizeof(cluster_msg));
+	restart_needed = restart_needed ||
+		memcmp(&next.flow_export, &mpn_app.cfg.flow_export, sizeof(next.flow_export)) != 0 ||
+		memcmp(&next.logging, &mpn_app.cfg.logging, sizeof(next.logging)) != 0 ||
+		memcmp(&next.tables, &mpn_app.cfg.tables, sizeof(next.tables)) != 0 ||
+		memcmp(&next.control, &mpn_app.cfg.control, sizeof(next.control)) != 0;
 	mpn_config_release(&next);
 	mpn_stats_inc(&mpn_app.reloads_ok);   /* telemetry reads it */
 	mpn_app.last_reload_error[0] = '\0';
 	snprintf(msg, len, "policy reloaded from %s%s%s%s", mpn_app.cfg.path, restart_needed ?
-		"; dataplane, mpn_app.ports or links changed too: those take effect at restart" : "",
-		cluster_msg[0] != '\0' ? "; " : "", cluster_msg);
+		"; dataplane, tables, control, ports, links, flow-export or logging changed too: "
+		"those take effect at restart" : "", cluster_msg[0] != '\0' ? "; " : "", cluster_msg);
+	mpn_ops_log_reload(true, mpn_app.policy.generation, NULL);
 	return 0;
 }
 
@@ -245,19 +295,31 @@ record_trace(void *arg, unsigned int worker, const struct mpn_burst_origin *from
 {
 	uint32_t slot = __atomic_fetch_add(&mpn_app.trace_next, 1, __ATOMIC_ACQ_REL);
 	struct mpn_trace_entry *e;
-	size_t used;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	size_t used, alen;
 	unsigned int i;
 
 	(void)arg;
-	(void)frame;
 	if (slot >= __atomic_load_n(&mpn_app.trace_armed, __ATOMIC_ACQUIRE) ||
 			slot >= MPN_TRACE_MAX)
 		return;
 	e = &mpn_app.trace[slot];
+	/* Addresses from the frame as it arrived, when the parse reached them. */
+	strcpy(src, "?");
+	strcpy(dst, "?");
+	alen = res->pkt.ip_version == 6 ? 16 : 4;
+	if ((res->pkt.ip_version == 4 || res->pkt.ip_version == 6) &&
+			res->pkt.src_addr_off + alen <= MPN_TRACE_BYTES && res->pkt.src_addr_off + alen <= len &&
+			res->pkt.dst_addr_off + alen <= MPN_TRACE_BYTES && res->pkt.dst_addr_off + alen <= len) {
+		inet_ntop(alen == 16 ? AF_INET6 : AF_INET, frame + res->pkt.src_addr_off, src,
+			sizeof(src));
+		inet_ntop(alen == 16 ? AF_INET6 : AF_INET, frame + res->pkt.dst_addr_off, dst,
+			sizeof(dst));
+	}
 	used = (size_t)snprintf(e->line, sizeof(e->line),
-		"worker %u port %u %s len %u %s sport %u dport %u flags 0x%02x: %s%s%s",
+		"worker %u port %u %s len %u %s %s.%u > %s.%u flags 0x%02x: %s%s%s",
 		worker, from->port, from->dir == MPN_DIR_IN2OUT ? "in->out" : "out->in", len,
-		mpn_pkt_status_name(res->status), res->pkt.sport, res->pkt.dport,
+		mpn_pkt_status_name(res->status), src, res->pkt.sport, dst, res->pkt.dport,
 		res->pkt.tcp_flags, res->forward ? "forward" : "drop ",
 		res->forward ? "" : mpn_reason_name(res->drop_reason),
 		res->bypass ? " (bypass)" : res->monitor ? " (monitor)" : "");
@@ -543,6 +605,16 @@ run_online(void)
 	if (mpn_app_tracking_init(&mpn_app.cfg, nw, rte_get_tsc_hz(), err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s. 'mpnorm --check-config -c %s' prints the 2 MB "
 			"hugepages this configuration needs.\n", err, mpn_app.cfg.path);
+	/* Flow events to the main lcore (export, log); `show conn` requests to the workers. */
+	if (mpn_events_init(nw, mpn_app.cfg.dataplane.event_ring, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	for (w = 0; w < nw; w++)
+		mpn_events_attach(w, mpn_app.trackers[w]);
+	if (mpn_mailbox_init(nw) != 0)
+		rte_exit(EXIT_FAILURE, "out of memory for the worker mailboxes\n");
+	if (mpn_ops_init(&mpn_app.cfg, mpn_app.syslog, err, sizeof(err)) != 0)
+		rte_exit(EXIT_FAILURE, "%s\n", err);
+	w = 0;
 	if (decide_placement(nw, err, sizeof(err)) != 0)
 		rte_exit(EXIT_FAILURE, "%s\n", err);
 	if (mpn_app_cluster_start(&mpn_app.cfg, nw, err, sizeof(err)) != 0)
@@ -550,6 +622,16 @@ run_online(void)
 	printf("mpnorm: placement: %s\n", mpn_app.placement_why);
 	if (assign_queues() != 0)
 		rte_exit(EXIT_FAILURE, "out of memory for the workers' burst contexts\n");
+	{
+		struct mpn_rule_counters *base = calloc(MPN_POLICY_RULE_IDS, sizeof(*base));
+
+		if (base == NULL)
+			rte_exit(EXIT_FAILURE, "out of memory for the per-class counters\n");
+		pthread_mutex_lock(&mpn_app.policy_lock);
+		mpn_app.rule_base = base;
+		mpn_app_rules_snapshot();
+		pthread_mutex_unlock(&mpn_app.policy_lock);
+	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		if (w >= nw)
 			break;
@@ -579,7 +661,9 @@ run_online(void)
 	 */
 	last_afp = rte_get_timer_cycles();
 	while (!mpn_force_quit) {
-		mpn_cli_server_poll(srv, 100);
+		/* 10 ms at most between two drains of the event rings. */
+		mpn_cli_server_poll(srv, 10);
+		mpn_ops_poll();
 		mpn_app_cluster_tick();
 		/* Records whose grace period ended go back to the pool. */
 		if (mpn_app.conns != NULL)
@@ -596,7 +680,16 @@ run_online(void)
 	print_exit_report();
 	mpn_ports_stop(&mpn_app.ports);
 	rte_pdump_uninit();
+	/* Freeing the tables tears every flow down: those events are exported too. */
 	mpn_app_tracking_fini();
+	mpn_ops_poll();
+	mpn_ops_fini();
+	mpn_events_fini();
+	mpn_mailbox_fini();
+	pthread_mutex_lock(&mpn_app.policy_lock);
+	free(mpn_app.rule_base);
+	mpn_app.rule_base = NULL;
+	pthread_mutex_unlock(&mpn_app.policy_lock);
 	for (w = 0; w < nw; w++) {
 		rte_ring_free(mpn_app.inboxes[w]);
 		mpn_pipeline_fini(&mpn_app.workers[w].pipeline);

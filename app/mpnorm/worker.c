@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "mailbox.h"
 #include "worker.h"
 
 volatile bool mpn_force_quit;
@@ -221,6 +222,8 @@ mpn_worker_main(void *arg)
 			mpn_tracker_housekeeping(w->pipeline.tracker, now);
 			/* The token directory's answers to this worker's questions. */
 			mpn_app_cluster_worker_poll(w, now);
+			/* Issue 17 hook: serve `show conn` / `clear conn` between bursts (mailbox.h). */
+			mpn_mailbox_serve(w->index, w->pipeline.tracker, now);
 		}
 		/* `show runtime`: the share of the loop spent on packets. */
 		mpn_stats_inc(&w->stats->polls);

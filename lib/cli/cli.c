@@ -170,26 +170,107 @@ cli_quote_words(char *dst, size_t dstlen, int n, const char *const *argv)
 	}
 }
 
-/* The entry whose whole path matches the most leading words of argv. */
-static const struct cli_entry *
-cli_lookup(int argc, const char *const *argv, unsigned int *partial)
+static bool
+cli_word_prefix(const struct cli_entry *e, unsigned int w, const char *s)
 {
+	size_t n = strlen(s);
+
+	return n > 0 && n <= e->word_len[w] && memcmp(e->cmd.path + e->word_off[w], s, n) == 0;
+}
+
+/* Do entries @p a and @p b have the same word at position @p w? */
+static bool
+cli_same_word(const struct cli_entry *a, const struct cli_entry *b, unsigned int w)
+{
+	return a->word_len[w] == b->word_len[w] &&
+		memcmp(a->cmd.path + a->word_off[w], b->cmd.path + b->word_off[w],
+			a->word_len[w]) == 0;
+}
+
+/*
+ * Find the command named by the leading words of argv, as an ASA does: each
+ * word is a command word typed in full, or a prefix of exactly one command
+ * word possible at that position ("sh asp dr" is "show asp drop"). A word
+ * that matches no command word at its position ends the path: it and what
+ * follows are arguments. Of the commands whose whole path was matched, the
+ * longest wins, so "show connections limit 5" is "show connections" and not
+ * "show" with three arguments.
+ *
+ * @return the entry, or NULL with *partial set to the number of words that
+ *   matched some path; *ambiguous_first and *ambiguous set to two candidates
+ *   when the word at *partial abbreviates several words; *incomplete true
+ *   when every word matched but no command ends there ("clear").
+ */
+static const struct cli_entry *
+cli_lookup(int argc, const char *const *argv, unsigned int *partial,
+	const struct cli_entry **ambiguous, const struct cli_entry **ambiguous_first,
+	bool *incomplete)
+{
+	bool alive[MPN_CLI_MAX_COMMANDS];
 	const struct cli_entry *best = NULL;
 	unsigned int i, w;
 
 	*partial = 0;
+	*ambiguous = NULL;
+	*ambiguous_first = NULL;
+	for (i = 0; i < cli_n_entries; i++)
+		alive[i] = true;
+	for (w = 0; (int)w < argc && w < MPN_CLI_MAX_PATH_WORDS; w++) {
+		const struct cli_entry *exact = NULL, *pre = NULL, *pre2 = NULL;
+
+		/* Commands complete before this word take the rest as arguments. */
+		for (i = 0; i < cli_n_entries; i++) {
+			const struct cli_entry *e = &cli_table[i];
+
+			if (!alive[i])
+				continue;
+			if (e->n_words == w) {
+				if (best == NULL || e->n_words > best->n_words)
+					best = e;
+				alive[i] = false;
+				continue;
+			}
+			if (cli_word_eq(e, w, argv[w]))
+				exact = e;
+			else if (cli_word_prefix(e, w, argv[w])) {
+				if (pre == NULL)
+					pre = e;
+				else if (!cli_same_word(pre, e, w) && pre2 == NULL)
+					pre2 = e;
+			}
+		}
+		if (exact == NULL && pre == NULL)
+			break;
+		if (exact == NULL && pre2 != NULL) {
+			/* "clear co": conn or counters. Unless a shorter command takes it. */
+			if (best == NULL) {
+				*partial = w;
+				*ambiguous_first = pre;
+				*ambiguous = pre2;
+			}
+			break;
+		}
+		for (i = 0; i < cli_n_entries; i++)
+			if (alive[i] && !cli_same_word(&cli_table[i], exact != NULL ? exact : pre, w))
+				alive[i] = false;
+		*partial = w + 1;
+	}
+	/* Commands whose every word was matched. */
+	*incomplete = false;
 	for (i = 0; i < cli_n_entries; i++) {
 		const struct cli_entry *e = &cli_table[i];
 
-		for (w = 0; w < e->n_words && (int)w < argc; w++)
-			if (!cli_word_eq(e, w, argv[w]))
-				break;
-		if (w == e->n_words) {
-			if (best == NULL || e->n_words > best->n_words)
-				best = e;
-		} else if (w > *partial) {
-			*partial = w;
-		}
+		if (!alive[i])
+			continue;
+		if (e->n_words <= w && (best == NULL || e->n_words > best->n_words))
+			best = e;
+		else if ((int)w == argc && *ambiguous == NULL)
+			*incomplete = true;
+	}
+	if (best != NULL) {
+		*ambiguous = NULL;
+		*ambiguous_first = NULL;
+		*incomplete = false;
 	}
 	return best;
 }
@@ -206,7 +287,8 @@ cli_render_usage(struct mpn_render *r, const struct mpn_cli_command *cmd)
 int
 mpn_cli_dispatch(struct mpn_render *r, int argc, const char *const *argv)
 {
-	const struct cli_entry *e;
+	const struct cli_entry *e, *amb, *amb_first;
+	bool incomplete;
 	struct mpn_cli_ctx ctx;
 	unsigned int partial, nargs;
 	char words[160];
@@ -216,12 +298,27 @@ mpn_cli_dispatch(struct mpn_render *r, int argc, const char *const *argv)
 		mpn_render_error(r, "empty command (try 'help')");
 		return -1;
 	}
-	e = cli_lookup(argc, argv, &partial);
+	e = cli_lookup(argc, argv, &partial, &amb, &amb_first, &incomplete);
 	if (e == NULL) {
 		/* Name what was looked up: the words that matched some path, and the next. */
 		int n = (int)partial + 1 < argc ? (int)partial + 1 : argc;
 
 		cli_quote_words(words, sizeof(words), n, argv);
+		if (amb != NULL) {
+			char w1[64], w2[64];
+
+			snprintf(w1, sizeof(w1), "%.*s", (int)amb_first->word_len[partial],
+				amb_first->cmd.path + amb_first->word_off[partial]);
+			snprintf(w2, sizeof(w2), "%.*s", (int)amb->word_len[partial],
+				amb->cmd.path + amb->word_off[partial]);
+			mpn_render_error(r, "ambiguous command '%s': '%s' or '%s'? (try 'help')",
+				words, w1, w2);
+			return -1;
+		}
+		if (incomplete) {
+			mpn_render_error(r, "incomplete command '%s' (try 'help %s')", words, words);
+			return -1;
+		}
 		mpn_render_error(r, "unknown command '%s' (try 'help')", words);
 		return -1;
 	}
@@ -258,8 +355,9 @@ cli_help(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	for (i = 0; i < cli_n_entries; i++) {
 		const struct cli_entry *e = &cli_table[i];
 
+		/* Words may be abbreviated here too: "help sh a" lists "show asp drop". */
 		for (w = 0; (int)w < argc && w < e->n_words; w++)
-			if (!cli_word_eq(e, w, argv[w]))
+			if (!cli_word_prefix(e, w, argv[w]))
 				break;
 		if ((int)w == argc)
 			list[n++] = e;
@@ -383,7 +481,7 @@ cli_syntax_error(struct mpn_render *r, int argc, const char *const *argv,
 	unsigned int i;
 
 	for (i = 0; argc > 0 && i < cli_n_entries; i++)
-		if (cli_word_eq(&cli_table[i], 0, argv[0]))
+		if (cli_word_prefix(&cli_table[i], 0, argv[0]))
 			break;
 	if (argc > 0 && i == cli_n_entries) {
 		cli_quote_word(word, sizeof(word), argv[0]);

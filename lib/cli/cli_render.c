@@ -455,6 +455,29 @@ mpn_render_kv(struct mpn_render *r, const char *key, const char *fmt, ...)
 }
 
 void
+mpn_render_verbatim(struct mpn_render *r, const char *key, const char *text)
+{
+	size_t n;
+
+	if (!render_value_ok(r, key) || text == NULL)
+		return;
+	if (r->fmt == MPN_RENDER_JSON) {
+		mpn_render_str(r, key, text);
+		return;
+	}
+	text_flush_kv(r);
+	text_gap(r, true);
+	n = strlen(text);
+	fwrite(text, 1, n, r->f);
+	if (n > 0 && text[n - 1] != '\n')
+		fputc('\n', r->f);
+	r->wrote = true;
+	if (r->depth == 0)
+		r->after_block = true;
+	render_check_size(r);
+}
+
+void
 mpn_render_u64(struct mpn_render *r, const char *key, uint64_t v)
 {
 	char buf[32];

@@ -120,6 +120,15 @@ void
 mpn_render_kv(struct mpn_render *r, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/**
+ * A block of text shown as it is: in text mode the lines of @p text
+ * verbatim (a newline added if it lacks one), in JSON the string value
+ * @p key. For documents that are files of their own, such as `show
+ * running-config`, which an operator saves and loads back.
+ */
+void
+mpn_render_verbatim(struct mpn_render *r, const char *key, const char *text);
+
 /** An unsigned number: a JSON number, decimal in text. */
 void
 mpn_render_u64(struct mpn_render *r, const char *key, uint64_t v);

@@ -220,11 +220,11 @@ test_unknown_command(void **state)
 	/* Name the words that matched a path, and the one that did not. */
 	expect("show version2 x", 1, "error: usage: show [WHAT]\n");
 	expect("set log lvl debug", 1, "error: unknown command 'set log lvl' (try 'help')\n");
-	expect("fail", 1, "error: unknown command 'fail' (try 'help')\n");
+	expect("fail", 1, "error: incomplete command 'fail' (try 'help fail')\n");
 	expect("-j bogus", 1, "{\n  \"error\": \"unknown command 'bogus' (try 'help')\"\n}\n");
-	/* Matching is by whole words and case-sensitive. */
+	/* Matching is case-sensitive; a word is a command word or a prefix of one. */
 	expect("SHOW VERSION", 1, "error: unknown command 'SHOW' (try 'help')\n");
-	expect("ech", 1, "error: unknown command 'ech' (try 'help')\n");
+	expect("echox", 1, "error: unknown command 'echox' (try 'help')\n");
 	assert_null(seen_cmd);
 }
 
@@ -315,6 +315,38 @@ test_longest_prefix(void **state)
 
 	expect("show version", 0, "version: 0.1.0\nworkers: 2\n");
 	assert_string_equal(seen_cmd, "show version");
+}
+
+/* ASA-style abbreviations: any unique prefix of each command word. */
+static void
+test_abbreviations(void **state)
+{
+	(void)state;
+	expect("ech a b", 0, "");
+	assert_string_equal(seen_cmd, "echo");
+	assert_int_equal(seen_argc, 2);
+	expect("sh v", 0, "version: 0.1.0\nworkers: 2\n");
+	assert_string_equal(seen_cmd, "show version");
+	expect("sh conn limit 3", 0, "token     subflows\n0a0b0c0d         3\n");
+	assert_string_equal(seen_cmd, "show connections");
+	assert_int_equal(seen_argc, 2);
+	expect("se l l debug", 0, "");
+	assert_string_equal(seen_cmd, "set log level");
+	assert_string_equal(seen_argv[0], "debug");
+	expect("fa l", 1, "error: it broke: 42\n");
+	assert_string_equal(seen_cmd, "fail late");
+	/* "fail" alone is the start of two commands. */
+	seen_cmd = NULL;
+	expect("fa", 1, "error: incomplete command 'fa' (try 'help fa')\n");
+	assert_null(seen_cmd);
+	expect("s x", 1, "error: ambiguous command 's': 'show' or 'set'? (try 'help')\n");
+	/* A word that abbreviates nothing at its place is an argument of the shorter command. */
+	expect("sh xyz", 0, "");
+	assert_string_equal(seen_cmd, "show");
+	assert_string_equal(seen_argv[0], "xyz");
+	/* help takes abbreviations too. */
+	expect("help sh v", 0, "command       arguments  description\n"
+		"show version             print the version\n");
 }
 
 static void
@@ -745,6 +777,31 @@ test_render_too_large(void **state)
 	free(cell);
 }
 
+/* Numbers JSON readers cannot hold exactly become strings; the rest stay numbers. */
+static void
+test_render_json_big_numbers(void **state)
+{
+	struct mpn_render *r = mpn_render_new(MPN_RENDER_JSON);
+	char *out;
+	size_t len;
+
+	(void)state;
+	mpn_render_u64(r, "safe", 9007199254740991ull);
+	mpn_render_u64(r, "big", 9007199254740992ull);
+	mpn_render_u64(r, "max", UINT64_MAX);
+	mpn_render_i64(r, "neg", -9007199254740993ll);
+	mpn_render_table_begin(r, "t", "c", NULL);
+	mpn_render_row_begin(r);
+	mpn_render_cell_u64(r, 11994681816925016143ull);
+	mpn_render_row_end(r);
+	mpn_render_table_end(r);
+	assert_int_equal(mpn_render_finish(r, &out, &len), 0);
+	assert_string_equal(out, "{\n  \"safe\": 9007199254740991,\n  \"big\": \"9007199254740992\",\n"
+		"  \"max\": \"18446744073709551615\",\n  \"neg\": \"-9007199254740993\",\n"
+		"  \"t\": [\n    {\n      \"c\": \"11994681816925016143\"\n    }\n  ]\n}\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -754,12 +811,14 @@ main(void)
 		cmocka_unit_test_setup(test_binary_garbage, setup),
 		cmocka_unit_test_setup(test_arg_count, setup),
 		cmocka_unit_test_setup(test_longest_prefix, setup),
+		cmocka_unit_test_setup(test_abbreviations, setup),
 		cmocka_unit_test_setup(test_words_and_quotes, setup),
 		cmocka_unit_test_setup(test_handler_errors, setup),
 		cmocka_unit_test_setup(test_help, setup),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_render_text),
 		cmocka_unit_test(test_render_json),
+		cmocka_unit_test(test_render_json_big_numbers),
 		cmocka_unit_test(test_render_table_alignment),
 		cmocka_unit_test(test_render_json_repairs_utf8),
 		cmocka_unit_test(test_render_errors_and_misuse),

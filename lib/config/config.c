@@ -14,8 +14,8 @@ static int
 load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct mpn_config *cfg)
 {
 	static const char *const known[] = {
-		"burst", "handoff_ring", "mbuf_cache", "mbufs", "placement", "rx_desc", "tx_desc",
-		"workers", NULL,
+		"burst", "event_ring", "handoff_ring", "mbuf_cache", "mbufs", "placement", "rx_desc",
+		"tx_desc", "workers", NULL,
 	};
 	struct mpn_config_dataplane *dp = &cfg->dataplane;
 	const config_setting_t *g = config_setting_get_member(root, "dataplane");
@@ -28,6 +28,7 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 	dp->mbuf_cache = MPN_DEFAULT_MBUF_CACHE;
 	dp->placement = MPN_PLACEMENT_AUTO;
 	dp->handoff_ring = 4096;
+	dp->event_ring = 16384;
 	if (g == NULL)
 		return 0;
 	if (!config_setting_is_group(g))
@@ -48,7 +49,8 @@ load_dataplane(struct mpn_cfg_loader *ld, const config_setting_t *root, struct m
 			mpn_cfg_get_uint(ld, g, "tx_desc", 32, 32768, &dp->tx_desc) != 0 ||
 			mpn_cfg_get_uint(ld, g, "mbufs", 512, 1u << 24, &dp->mbufs) != 0 ||
 			mpn_cfg_get_uint(ld, g, "mbuf_cache", 0, 512, &dp->mbuf_cache) != 0 ||
-			mpn_cfg_get_uint(ld, g, "handoff_ring", 64, 1u << 20, &dp->handoff_ring) != 0)
+			mpn_cfg_get_uint(ld, g, "handoff_ring", 64, 1u << 20, &dp->handoff_ring) != 0 ||
+			mpn_cfg_get_uint(ld, g, "event_ring", 64, 1u << 20, &dp->event_ring) != 0)
 		return -1;
 	{
 		char pl[16] = "auto";
@@ -324,8 +326,8 @@ int
 mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errlen)
 {
 	static const char *const known[] = {
-		"class-maps", "cluster", "control", "dataplane", "links", "policy-maps", "ports", "service-policy",
-		"tables", "tcp-maps", NULL,
+		"class-maps", "cluster", "control", "dataplane", "flow-export", "links", "logging",
+		"policy-maps", "ports", "service-policy", "tables", "tcp-maps", NULL,
 	};
 	struct mpn_cfg_loader ld = { .path = path, .err = err, .errlen = errlen };
 	const config_setting_t *root;
@@ -370,6 +372,8 @@ mpn_config_load(const char *path, struct mpn_config *cfg, char *err, size_t errl
 			load_dataplane(&ld, root, cfg) != 0 ||
 			load_control(&ld, root, cfg) != 0 ||
 			load_tables(&ld, root, cfg) != 0 ||
+			mpn_cfg_load_export(&ld, root, cfg) != 0 ||
+			mpn_cfg_load_logging(&ld, root, cfg) != 0 ||
 			load_ports(&ld, root, cfg) != 0 ||
 			load_links(&ld, root, cfg) != 0 ||
 			mpn_cfg_load_cluster(&ld, root, cfg) != 0 ||

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct mpn_policy;
 
@@ -55,6 +56,7 @@ struct mpn_config_dataplane {
 	int workers_line;         /**< line of 'workers', 0 when defaulted */
 	enum mpn_placement placement;
 	unsigned int handoff_ring; /**< packets each worker's handoff ring holds */
+	unsigned int event_ring;   /**< flow events each worker's ring holds (export, syslog) */
 };
 
 /** Connection tracking: the `tables` group. */
@@ -130,6 +132,29 @@ struct mpn_config_cluster {
 #define MPN_DEFAULT_CLUSTER_RING 1024
 #define MPN_DEFAULT_CLUSTER_PREFIX "mpn:"
 
+/** NSEL-style flow export: the `flow-export` group (doc/config.md). */
+struct mpn_config_export {
+	bool enabled;                  /**< the group is present */
+	char collector[64];            /**< numeric IPv4 or IPv6 address */
+	unsigned int port;
+	bool tcp;                      /**< transport "tcp" (default "udp") */
+	unsigned int template_refresh; /**< s, UDP */
+	unsigned int queue;            /**< messages */
+	unsigned int mtu;              /**< bytes per IPFIX message */
+	unsigned int delay;            /**< ms a partial message waits */
+	unsigned int domain;           /**< observation domain id */
+	unsigned int enterprise;       /**< PEN of mpnorm's elements */
+	int line;
+};
+
+/** Operator messages: the `logging` group. */
+struct mpn_config_logging {
+	bool syslog;          /**< syslog(3) instead of stderr (also --syslog) */
+	int facility;         /**< LOG_* value; default LOG_LOCAL4 */
+	unsigned int level;   /**< 0..7; default 6 (informational) */
+	unsigned int rate;    /**< messages per second, 0 = no limit */
+};
+
 /** One entry of the `ports` list. */
 struct mpn_config_port {
 	char name[MPN_CONFIG_NAME_MAX];        /**< DPDK device name: PCI address or vdev name */
@@ -154,6 +179,8 @@ struct mpn_config {
 	struct mpn_config_control control;
 	struct mpn_config_tables tables;
 	struct mpn_config_cluster cluster;
+	struct mpn_config_export flow_export;
+	struct mpn_config_logging logging;
 	unsigned int n_ports;
 	struct mpn_config_port ports[MPN_CONFIG_MAX_PORTS];
 	unsigned int n_links;
@@ -177,6 +204,23 @@ mpn_config_release(struct mpn_config *cfg);
 /** "verify", "allow" or "drop". */
 const char *
 mpn_cluster_unreachable_name(enum mpn_cluster_unreachable u);
+/**
+ * Write @p cfg, with @p policy as its policy (NULL: cfg->policy), as a
+ * configuration file that mpn_config_load() reads back to the same
+ * settings: every setting spelled out, defaults included (`show
+ * running-config`). No key or secret is part of a configuration.
+ * @return 0, or -1 with a reason in @p err
+ */
+int
+mpn_config_write(const struct mpn_config *cfg, const struct mpn_policy *policy, FILE *f,
+	char *err, size_t errlen);
+
+/**
+ * Whether two loaded configurations hold the same settings, ignoring the
+ * file name and the line numbers (a written and re-read file has others).
+ */
+bool
+mpn_config_same(const struct mpn_config *a, const struct mpn_config *b);
 
 /** Index of the port named @p name, or -1. */
 int

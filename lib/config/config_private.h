@@ -51,6 +51,14 @@ int
 mpn_cfg_load_cluster(struct mpn_cfg_loader *ld, const config_setting_t *root,
 	struct mpn_config *cfg);
 
+/* The operator sections: flow-export and logging (config_ops.c). */
+int
+mpn_cfg_load_export(struct mpn_cfg_loader *ld, const config_setting_t *root,
+	struct mpn_config *cfg);
+int
+mpn_cfg_load_logging(struct mpn_cfg_loader *ld, const config_setting_t *root,
+	struct mpn_config *cfg);
+
 /* The policy sections: tcp-maps, class-maps, policy-maps, service-policy. */
 int
 mpn_cfg_load_policy(struct mpn_cfg_loader *ld, const config_setting_t *root,

@@ -18,6 +18,7 @@
 #include "policy.h"
 
 static char path[64];
+static const char *srcdir = ".";
 
 /* Write @p text to a fresh temporary file and remember its path. */
 static const char *
@@ -384,6 +385,9 @@ test_policy_errors(void **state)
 	expect_error("# 99999999999 in a comment is fine\ntables = { subflows = 0x100000000; };\n",
 		2, "0x100000000 does not fit");
 	expect_error("dataplane = {\n workers = -4294967297; };\n", 2, "-4294967297 does not fit");
+	/* A 64-bit literal ("L") is libconfig's own int64 and passes to the range check. */
+	expect_error("tcp-maps = ( { name = \"m\";\n  mss-clamp = 4294967396L; } );\n", 2,
+		"out of range");
 	expect_error("tcp-maps = ( { name = \"default\"; } );\n", 1, "built in");
 	expect_error("class-maps = ( { name = \"c\";\n match = { dst-port = \"90-80\"; }; } );\n", 2,
 		"a port is a number or a range");
@@ -403,8 +407,127 @@ test_policy_errors(void **state)
 		"policy-map 'nope' is not in 'policy-maps'");
 }
 
+/*
+ * `show running-config` must load back: write each configuration, read
+ * what was written, and compare every setting (mpn_config_same()).
+ */
+static void
+round_trip(const char *file)
+{
+	static struct mpn_config a, b;
+	char err[512], out[] = "/tmp/mpn_config_rt.XXXXXX";
+	FILE *f;
+	int fd;
+
+	if (mpn_config_load(file, &a, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	fd = mkstemp(out);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_int_equal(mpn_config_write(&a, NULL, f, err, sizeof(err)), 0);
+	fclose(f);
+	if (mpn_config_load(out, &b, err, sizeof(err)) != 0)
+		fail_msg("%s written back does not load: %s", file, err);
+	if (!mpn_config_same(&a, &b))
+		fail_msg("%s written back (%s) differs from the original", file, out);
+	/* A setting that differs must be seen as a difference. */
+	b.tables.idle_timeout++;
+	assert_false(mpn_config_same(&a, &b));
+	b.tables.idle_timeout--;
+	b.policy->classes[0].n_src = b.policy->n_classes > 0 ? 1 : 0;
+	if (a.policy->n_classes > 0 && a.policy->classes[0].n_src != 1)
+		assert_false(mpn_config_same(&a, &b));
+	mpn_config_release(&a);
+	mpn_config_release(&b);
+	unlink(out);
+}
+
+static void
+test_write_round_trip(void **state)
+{
+	static const char *const shipped[] = {
+		"config/mpnorm.conf", "config/examples/af-packet.conf",
+		"config/examples/asa-allow-mptcp.conf", "config/examples/asa-default.conf",
+		"config/examples/ctcp-bypass.conf", "config/examples/inspect-fallback.conf",
+		"config/examples/pcap-one-armed.conf",
+	};
+	char file[4096];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(shipped) / sizeof(shipped[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", srcdir, shipped[i]);
+		round_trip(file);
+	}
+	/* Every policy knob, and the operator sections, away from their defaults. */
+	round_trip(write_conf(policy_text));
+	unlink(path);
+	round_trip(write_conf(
+		"dataplane = { workers = 2; event_ring = 1024; placement = \"handoff\"; };\n"
+		"control = { socket = \"/tmp/x.sock\"; mode = \"0600\"; group = \"adm\"; };\n"
+		"tables = { tracking = \"off\"; unknown-subflow = \"drop\"; learn-limit = 50; };\n"
+		"flow-export = { collector = \"2001:db8::5\"; port = 2055; transport = \"tcp\";\n"
+		"  template-refresh = 30; queue = 16; mtu = 9000; delay = 0; domain = 4000000000L;\n"
+		"  enterprise-number = 4294967295L; };\n"
+		"logging = { syslog = true; facility = \"daemon\"; level = \"debug\"; rate = 0; };\n"
+		"ports = ( { name = \"p0\"; devargs = \"iface=a\"; rx_desc = 64; },"
+		" { name = \"p1\"; } );\n"
+		"links = ( { name = \"w\"; inside = \"p0\"; outside = \"p1\"; } );\n"));
+	unlink(path);
+}
+
+static void
+test_operator_sections(void **state)
+{
+	static struct mpn_config cfg;
+	char err[512];
+	const char *p;
+
+	(void)state;
+	p = write_conf("flow-export = { collector = \"10.1.1.5\"; port = 2055; };\n"
+		"logging = { facility = \"local6\"; level = \"warning\"; rate = 5; };\n");
+	if (mpn_config_load(p, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(cfg.flow_export.enabled);
+	assert_string_equal(cfg.flow_export.collector, "10.1.1.5");
+	assert_int_equal(cfg.flow_export.port, 2055);
+	assert_false(cfg.flow_export.tcp);
+	assert_int_equal(cfg.flow_export.queue, 1024);
+	assert_int_equal(cfg.logging.level, 4);
+	assert_int_equal(cfg.logging.rate, 5);
+	assert_false(cfg.logging.syslog);
+	assert_int_equal(cfg.dataplane.event_ring, 16384);
+	mpn_config_release(&cfg);
+	unlink(p);
+	/* Without the sections: no export, stderr at informational, 100 per second. */
+	p = write_conf("tables = { subflows = 1024; };\n");
+	assert_int_equal(mpn_config_load(p, &cfg, err, sizeof(err)), 0);
+	assert_false(cfg.flow_export.enabled);
+	assert_int_equal(cfg.logging.level, 6);
+	assert_int_equal(cfg.logging.rate, 100);
+	mpn_config_release(&cfg);
+	unlink(p);
+
+	expect_error("flow-export = {\n port = 2055;\n};\n", 1, "missing 'collector'");
+	expect_error("flow-export = {\n collector = \"collector.example\";\n};\n", 2,
+		"not an IPv4 or IPv6 address");
+	expect_error("flow-export = { collector = \"10.0.0.1\";\n port = 70000; };\n", 2,
+		"out of range");
+	expect_error("flow-export = { collector = \"10.0.0.1\";\n transport = \"sctp\"; };\n", 2,
+		"\"udp\" or \"tcp\"");
+	expect_error("flow-export = { collector = \"10.0.0.1\";\n mtu = 100; };\n", 2,
+		"out of range");
+	expect_error("flow-export = { collector = \"10.0.0.1\";\n destination = 1; };\n", 2,
+		"unknown setting 'destination'");
+	expect_error("logging = {\n facility = \"local9\"; };\n", 2, "not a syslog facility");
+	expect_error("logging = {\n level = \"loud\"; };\n", 2, "logging trap words");
+	expect_error("logging = {\n syslog = \"yes\"; };\n", 2, "true or false");
+	expect_error("logging = {\n rate = -1; };\n", 2, "out of range");
+	expect_error("dataplane = {\n event_ring = 10; };\n", 2, "out of range");
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
@@ -422,7 +545,11 @@ main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_policy_every_knob),
 		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_write_round_trip),
+		cmocka_unit_test(test_operator_sections),
 	};
 
+	if (argc > 1)
+		srcdir = argv[1];
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -159,6 +159,14 @@ mpn_cfg_check_int_literals(const char *path, const char *text, char *err, size_t
 				p = end + 1;
 				continue;
 			}
+			/* libconfig's 64-bit literal (4000000000L) is read in full. */
+			if ((*end == 'L' || *end == 'l') && errno != ERANGE &&
+					v <= (neg ? 0x8000000000000000ull : 0x7fffffffffffffffull)) {
+				p = end + 1;
+				if (*p == 'L' || *p == 'l')
+					p++;
+				continue;
+			}
 			if (errno == ERANGE || v > (neg ? 0x80000000ull : 0x7fffffffull)) {
 				snprintf(err, errlen, "%s:%d: %s%.*s does not fit in a 32-bit integer "
 					"(libconfig would silently wrap it)", path, line, neg ? "-" : "",

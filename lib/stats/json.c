@@ -118,14 +118,28 @@ void
 mpn_json_u64(struct mpn_json *j, const char *key, uint64_t v)
 {
 	json_member(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	/*
+	 * An IEEE double holds integers exactly up to 2^53: jq 1.6 and every
+	 * JavaScript consumer round a bigger number silently
+	 * (11994681816925016143 reads back as 11994681816925016000). A counter
+	 * that gets there (bytes at 100 Gb/s take about eight days) is written
+	 * as a decimal string instead, so no reader gets a wrong value; the
+	 * schemas (doc/schema/) say a counter is an integer or such a string.
+	 */
+	if (v > MPN_JSON_MAX_SAFE_INTEGER)
+		fprintf(j->f, "\"%" PRIu64 "\"", v);
+	else
+		fprintf(j->f, "%" PRIu64, v);
 }
 
 void
 mpn_json_i64(struct mpn_json *j, const char *key, int64_t v)
 {
 	json_member(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	if (v > (int64_t)MPN_JSON_MAX_SAFE_INTEGER || v < -(int64_t)MPN_JSON_MAX_SAFE_INTEGER)
+		fprintf(j->f, "\"%" PRId64 "\"", v);
+	else
+		fprintf(j->f, "%" PRId64, v);
 }
 
 void

@@ -18,6 +18,13 @@
 
 #define MPN_JSON_MAX_DEPTH 16
 
+/**
+ * 2^53 - 1: the largest integer every JSON reader holds exactly. Numbers
+ * beyond it are written as strings; identifiers (keys, tokens, IDSNs) are
+ * always hex strings ("0x..."), whatever their value.
+ */
+#define MPN_JSON_MAX_SAFE_INTEGER 9007199254740991ull
+
 struct mpn_json {
 	FILE *f;
 	int depth;
@@ -32,6 +39,7 @@ void mpn_json_object_end(struct mpn_json *j);
 /** Open an array; @p key is NULL inside arrays. */
 void mpn_json_array_begin(struct mpn_json *j, const char *key);
 void mpn_json_array_end(struct mpn_json *j);
+/** A number; a decimal string beyond MPN_JSON_MAX_SAFE_INTEGER (never rounded). */
 void mpn_json_u64(struct mpn_json *j, const char *key, uint64_t v);
 void mpn_json_i64(struct mpn_json *j, const char *key, int64_t v);
 void mpn_json_bool(struct mpn_json *j, const char *key, bool v);

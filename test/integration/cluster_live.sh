@@ -126,6 +126,14 @@ check "... from node box-a, tokens of the capture, no key shown" \
 check "cluster lookup 0x01020304 is answered: not-found" \
 	bash -c "$MPNORMCTL -s $ctl_sock cluster lookup 0x01020304 >/dev/null"
 check "... not-found" wait_for 10 lookup_is not-found
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	ctl -j show cluster >"$TMP/cluster3.json"
+	check "show cluster -j (with a lookup) is valid against its schema" python3 \
+		"$SRCDIR/test/tools/json_schema_check.py" "$SRCDIR/doc/schema/cli/show_cluster.json" "$TMP/cluster3.json"
+	ctl -j cluster lookup eff317c4 >"$TMP/lookup.json"
+	check "cluster lookup -j is valid against its schema" python3 \
+		"$SRCDIR/test/tools/json_schema_check.py" "$SRCDIR/doc/schema/cli/cluster_lookup.json" "$TMP/lookup.json"
+fi
 rc=0; ctl cluster lookup nothex >/dev/null 2>&1 || rc=$?
 check "cluster lookup with a bad token: a server error (exit 2)" [ "$rc" -eq 2 ]
 

@@ -196,7 +196,8 @@ on_event(void *arg, const struct mpn_flow_event *ev)
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], rule[160];
 
 	if (ops.exp != NULL)
-		mpn_export_event(ops.exp, ev, mpn_ops_wall_ms(ev->now));
+		mpn_export_event(ops.exp, ev, mpn_ops_wall_ms(ev->now),
+			ev->type == MPN_FLOW_EV_DENY ? 0 : mpn_ops_wall_ms(ev->start));
 	if (ev->type != MPN_FLOW_EV_DENY)
 		return;
 	addr_str(s, sizeof(s), ev->family, ev->src);

@@ -63,7 +63,9 @@
 	uint8_t decision; \
 	uint8_t drop_reason; \
 	uint8_t close_reason; \
-	uint8_t tcp_state;
+	uint8_t tcp_state; \
+	uint8_t join_addr_id; \
+	uint8_t mpc_flags;
 
 struct rec4 {
 	REC_COMMON_HEAD
@@ -109,6 +111,8 @@ struct rec6 {
 	{ "mpnDropReason", 1, 0 }, \
 	{ "mpnCloseReason", 1, 0 }, \
 	{ "mpnTcpState", 1, 0 }, \
+	{ "mpnJoinAddressId", 1, 0 }, \
+	{ "mpnMpCapableFlags", 1, 0 }, \
 	FB_IESPEC_NULL
 
 static fbInfoElementSpec_t spec4[] = {
@@ -231,6 +235,10 @@ add_enterprise_elements(fbInfoModel_t *m, uint32_t pen)
 			FB_IE_QUANTITY | FB_IE_F_ENDIAN, 0, 0, FB_UINT_32, NULL),
 		FB_IE_INIT_FULL("mpnTcpState", pen, MPN_IE_TCP_STATE, 1,
 			FB_IE_IDENTIFIER, 0, 0, FB_UINT_8, NULL),
+		FB_IE_INIT_FULL("mpnJoinAddressId", pen, MPN_IE_JOIN_ADDR_ID, 1,
+			FB_IE_IDENTIFIER, 0, 0, FB_UINT_8, NULL),
+		FB_IE_INIT_FULL("mpnMpCapableFlags", pen, MPN_IE_MPC_FLAGS, 1,
+			FB_IE_FLAGS, 0, 0, FB_UINT_8, NULL),
 		FB_IE_NULL,
 	};
 
@@ -464,7 +472,7 @@ write_template(struct mpn_export *x, uint16_t tid, GError **e)
 static const char *const type_names[] = {
 	"mpnMptcpToken", "mpnMptcpVersion", "mpnSubflowRole", "mpnJoinVerdict",
 	"mpnMptcpDecision", "mpnDropReason", "mpnCloseReason", "mpnClassRuleId",
-	"mpnDroppedSegments", "mpnTcpState",
+	"mpnDroppedSegments", "mpnTcpState", "mpnJoinAddressId", "mpnMpCapableFlags",
 };
 
 static gboolean
@@ -521,9 +529,9 @@ end_reason(uint8_t close)
 	}
 }
 
-#define FILL_COMMON(r, ev, event_ms) do { \
+#define FILL_COMMON(r, ev, event_ms, start_ms) do { \
 	(r)->obs_ms = (event_ms); \
-	(r)->start_ms = (event_ms); \
+	(r)->start_ms = (start_ms) != 0 ? (start_ms) : (event_ms); \
 	(r)->end_ms = (event_ms); \
 	(r)->pkts = (ev)->pkts[0]; \
 	(r)->octets = (ev)->bytes[0]; \
@@ -546,10 +554,13 @@ end_reason(uint8_t close)
 	(r)->join = (ev)->join_state; \
 	(r)->decision = (ev)->decision; \
 	(r)->tcp_state = (ev)->tcp_state; \
+	(r)->join_addr_id = (ev)->addr_id; \
+	(r)->mpc_flags = (ev)->mpc_flags; \
 } while (0)
 
 int
-mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t event_ms)
+mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t event_ms,
+	uint64_t start_ms)
 {
 	struct rec4 r4;
 	struct rec6 r6;
@@ -561,7 +572,7 @@ mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t
 
 	if (ev->family == 4) {
 		memset(&r4, 0, sizeof(r4));
-		FILL_COMMON(&r4, ev, event_ms);
+		FILL_COMMON(&r4, ev, event_ms, start_ms);
 		r4.src = (uint32_t)ev->src[0] << 24 | (uint32_t)ev->src[1] << 16 |
 			(uint32_t)ev->src[2] << 8 | ev->src[3];
 		r4.dst = (uint32_t)ev->dst[0] << 24 | (uint32_t)ev->dst[1] << 16 |
@@ -571,7 +582,7 @@ mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t
 		tid = TID_V4;
 	} else {
 		memset(&r6, 0, sizeof(r6));
-		FILL_COMMON(&r6, ev, event_ms);
+		FILL_COMMON(&r6, ev, event_ms, start_ms);
 		memcpy(r6.src, ev->src, 16);
 		memcpy(r6.dst, ev->dst, 16);
 		rec = (const uint8_t *)&r6;

@@ -55,6 +55,8 @@ enum mpn_export_ie {
 	MPN_IE_CLASS_RULE = 8,     /**< unsigned16: mpn_policy_rule_id() */
 	MPN_IE_DROPPED_SEGMENTS = 9, /**< unsigned32: segments of the flow dropped */
 	MPN_IE_TCP_STATE = 10,     /**< unsigned8: enum mpn_tcp_state */
+	MPN_IE_JOIN_ADDR_ID = 11,  /**< unsigned8: a join's MP_JOIN SYN address ID (RFC 8684 §3.2) */
+	MPN_IE_MPC_FLAGS = 12,     /**< unsigned8: the initiator's MP_CAPABLE flags (RFC 8684 §3.1) */
 };
 
 /** RFC 5612: the enterprise number for documentation, the default. */
@@ -127,11 +129,14 @@ mpn_export_free(struct mpn_export *x);
 
 /**
  * Encode one event. @p event_ms is its wall-clock time in ms since the
- * epoch. Never blocks; a full queue drops, counted.
+ * epoch; @p start_ms the flow's creation (flowStartMilliseconds), 0 for
+ * the event time (a deny has no flow). Never blocks; a full queue drops,
+ * counted.
  * @return 0, or -1 if it was not encoded (counted)
  */
 int
-mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t event_ms);
+mpn_export_event(struct mpn_export *x, const struct mpn_flow_event *ev, uint64_t event_ms,
+	uint64_t start_ms);
 
 /**
  * Do the periodic work without blocking: send a partial message older than

@@ -26,6 +26,8 @@
 
 /* What the collector decodes into: a few elements, by name, as a collector would. */
 struct got {
+	uint64_t start_ms;
+	uint64_t end_ms;
 	uint64_t pkts;
 	uint64_t rpkts;
 	uint64_t octets;
@@ -43,9 +45,12 @@ struct got {
 	uint8_t drop_reason;
 	uint8_t close_reason;
 	uint8_t version;
+	uint8_t addr_id;
 } __attribute__((packed));
 
 static fbInfoElementSpec_t got_spec[] = {
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
 	{ "packetDeltaCount", 8, 0 },
 	{ "reversePacketDeltaCount", 8, 0 },
 	{ "octetDeltaCount", 8, 0 },
@@ -63,6 +68,7 @@ static fbInfoElementSpec_t got_spec[] = {
 	{ "mpnDropReason", 1, 0 },
 	{ "mpnCloseReason", 1, 0 },
 	{ "mpnMptcpVersion", 1, 0 },
+	{ "mpnJoinAddressId", 1, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -75,6 +81,7 @@ static fbInfoElement_t collector_ies[] = {
 	FB_IE_INIT_FULL("mpnJoinVerdict", MPN_EXPORT_DEFAULT_PEN, 4, 1, 0, 0, 0, FB_UINT_8, NULL),
 	FB_IE_INIT_FULL("mpnDropReason", MPN_EXPORT_DEFAULT_PEN, 6, 1, 0, 0, 0, FB_UINT_8, NULL),
 	FB_IE_INIT_FULL("mpnCloseReason", MPN_EXPORT_DEFAULT_PEN, 7, 1, 0, 0, 0, FB_UINT_8, NULL),
+	FB_IE_INIT_FULL("mpnJoinAddressId", MPN_EXPORT_DEFAULT_PEN, 11, 1, 0, 0, 0, FB_UINT_8, NULL),
 	FB_IE_NULL,
 };
 
@@ -222,21 +229,23 @@ test_udp_records(void **state)
 	x = mpn_export_new(&p, err, sizeof(err));
 	assert_non_null(x);
 	event(&ev, MPN_FLOW_EV_CREATE, 4);
-	assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+	assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 	event(&ev, MPN_FLOW_EV_TEARDOWN, 4);
 	ev.reason = MPN_FLOW_CLOSE_FIN;
 	ev.pkts[0] = 11;
 	ev.pkts[1] = 7;
 	ev.bytes[0] = 5000;
 	ev.bytes[1] = 300;
-	assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+	ev.addr_id = 2;
+	/* The flow began 90 s before it ended: flowStart is its creation. */
+	assert_int_equal(mpn_export_event(x, &ev, 1700000090000ull, 1700000000000ull), 0);
 	event(&ev, MPN_FLOW_EV_DENY, 4);
 	ev.reason = 37;
 	ev.role = MPN_ROLE_JOIN;
 	ev.join_state = MPN_JOIN_FAILED;
-	assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+	assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 	event(&ev, MPN_FLOW_EV_CREATE, 6);
-	assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+	assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 	n = receive_udp(fd, x, buf, sizeof(buf), &len, g, 8, 4, &dg);
 	assert_int_equal(n, 4);
 	assert_int_equal(g[0].fw_event, MPN_FW_EVENT_CREATED);
@@ -256,6 +265,10 @@ test_udp_records(void **state)
 	assert_int_equal(g[1].roctets, 300);
 	assert_int_equal(g[1].close_reason, MPN_FLOW_CLOSE_FIN);
 	assert_int_equal(g[1].end_reason, 3);   /* IANA: end of flow detected */
+	assert_int_equal(g[1].start_ms, 1700000000000ull);
+	assert_int_equal(g[1].end_ms, 1700000090000ull);
+	assert_int_equal(g[1].addr_id, 2);
+	assert_int_equal(g[2].start_ms, g[2].end_ms); /* a deny has no flow: its own time */
 	assert_int_equal(g[2].fw_event, MPN_FW_EVENT_DENIED);
 	assert_int_equal(g[2].drop_reason, 37);
 	assert_int_equal(g[2].join, MPN_JOIN_FAILED);
@@ -292,7 +305,7 @@ test_udp_refused(void **state)
 	event(&ev, MPN_FLOW_EV_CREATE, 4);
 	deadline = now_ms() + 5000;
 	for (i = 0; now_ms() < deadline && mpn_export_stats(x)->send_errors == 0; i++) {
-		assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+		assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 		mpn_export_poll(x, now_ms());
 	}
 	assert_true(mpn_export_stats(x)->send_errors > 0);
@@ -328,7 +341,7 @@ test_tcp_refused_queue_full(void **state)
 	event(&ev, MPN_FLOW_EV_TEARDOWN, 6);
 	t0 = now_ms();
 	for (i = 0; i < 2000; i++) {
-		assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+		assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 		mpn_export_poll(x, now_ms());
 	}
 	/* Never blocks: 2000 events and polls against a dead collector take well under 5 s. */
@@ -375,7 +388,7 @@ test_tcp_stream(void **state)
 	for (i = 0; i < 300; i++) {
 		event(&ev, MPN_FLOW_EV_TEARDOWN, 4);
 		ev.pkts[0] = (uint64_t)i;
-		assert_int_equal(mpn_export_event(x, &ev, now_ms()), 0);
+		assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 	}
 	deadline = now_ms() + 5000;
 	while (now_ms() < deadline && n < 300) {

@@ -231,10 +231,10 @@ struct mpn_subflow {
 	uint8_t version;         /**< MPTCP version (initial subflow, pending) */
 	uint8_t list;            /**< which eviction list it is on */
 	int8_t conn_slot;        /**< subflow slot in @p conn, -1 if none */
-	uint8_t pad0;
+	uint8_t join_addr_id;    /**< MP_JOIN SYN's address ID (RFC 8684 §3.2), role JOIN only */
 	uint16_t slot_gen;       /**< generation of that slot when it was claimed */
 	struct mpn_flow_dir dir0;/**< initiator -> responder */
-	uint32_t pad1;
+	uint32_t born;           /**< creation time in ms, low 32 bits (mpn_subflow_born()) */
 
 	/* Line 1: the reverse direction and the counters. */
 	struct mpn_flow_dir dir1;/**< responder -> initiator */
@@ -263,6 +263,19 @@ _Static_assert(sizeof(struct mpn_subflow) == 192, "a subflow entry is three cach
 _Static_assert(offsetof(struct mpn_subflow, dir1) == 64, "line 1 starts with dir1");
 _Static_assert(offsetof(struct mpn_subflow, next) == 128, "line 2 starts with next");
 _Static_assert(sizeof(struct mpn_flow_key) == 48, "rte_hash compares 48-byte keys with SSE");
+
+/*
+ * When @p sf was created, in `now` units (@p ms_units of them per ms), from
+ * the 32 bits of milliseconds it keeps: to the millisecond while the entry
+ * is younger than 2^32 ms (49 days).
+ */
+static inline uint64_t
+mpn_subflow_born(const struct mpn_subflow *sf, uint64_t now, uint64_t ms_units)
+{
+	uint64_t now_ms = now / ms_units;
+
+	return (now_ms - (uint32_t)((uint32_t)now_ms - sf->born)) * ms_units;
+}
 
 /** Direction @p s (0 = from the initiator) of @p sf. */
 static inline struct mpn_flow_dir *

@@ -148,6 +148,7 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 	 * receiver's key (RFC 8684 §3.2).
 	 */
 	mpn_stats_inc(&t->stats.joins_seen);
+	sh->join_addr_id = o->u.join.addr_id;
 	c = t->ct != NULL ? mpn_conn_lookup(t->ct, o->u.join.token) : NULL;
 	if (c != NULL && (c->decision == MPN_DECISION_FALLBACK || mpn_conn_is_closed(c))) {
 		/* RFC 8684 §3.7: no subflow for a connection refused MPTCP. */

@@ -114,6 +114,7 @@ plan_create(struct mpn_check *x, uint8_t state)
 	sh->state = state;
 	sh->conn_slot = -1;
 	sh->last_seen = x->now;
+	sh->born = (uint32_t)(x->now / x->t->ms_units);
 	sh->rule_id[0] = sh->rule_id[1] = MPN_RULE_NONE;
 	pl->op = MPN_PLAN_CREATE;
 	pl->create_state = state;

@@ -38,11 +38,15 @@ struct mpn_flow_event {
 	uint16_t rule_id;      /**< mpn_policy_rule_id() of the class (0 when unknown) */
 	uint8_t src[16];
 	uint8_t dst[16];
-	uint32_t token;        /**< token of the connection it belongs to (token_b), 0 if none */
+	uint32_t token;        /**< token of the connection it belongs to (token_b); DENY of an
+	                            MP_JOIN SYN: the token it named; 0 if none */
 	uint64_t now;          /**< in the tracker's time units */
 	uint64_t pkts[2];      /**< TEARDOWN: forwarded from the initiator [0] and responder [1] */
 	uint64_t bytes[2];     /**< TEARDOWN: TCP payload */
 	uint32_t drops;        /**< TEARDOWN: segments dropped */
+	uint64_t start;        /**< CREATE, TEARDOWN: when the entry was created (`now` units) */
+	uint8_t addr_id;       /**< role JOIN: the MP_JOIN SYN's address ID (RFC 8684 §3.2) */
+	uint8_t mpc_flags;     /**< MP_CAPABLE flags of the initiator's SYN (RFC 8684 §3.1), 0 if none */
 };
 
 /** Receives events; must not block (the worker calls it). */

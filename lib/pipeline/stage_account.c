@@ -14,6 +14,21 @@
 #include "mptcp.h"
 #include "stages.h"
 
+/* The token a denied MP_JOIN SYN named (RFC 8684 §3.2), 0 if it was not one. */
+static uint32_t
+denied_join_token(const struct mpn_pkt_ctx *c)
+{
+	unsigned int i;
+
+	if ((c->flags & (TH_SYN | TH_ACK)) != TH_SYN)
+		return 0;
+	for (i = 0; i < c->res.n_mo; i++)
+		if (c->res.mo[i].subtype == MPN_MPTCP_MP_JOIN && !c->res.mo[i].malformed &&
+				c->res.mo[i].u.join.form == MPN_MPTCP_JOIN_SYN)
+			return c->res.mo[i].u.join.token;
+	return 0;
+}
+
 /* Alert lines per second and worker: enough to see what happens, not a flood. */
 #define ALERT_LOG_PER_SEC 10
 
@@ -98,8 +113,8 @@ account_one(struct mpn_pipeline *pl, struct mpn_pkt_ctx *c, uint64_t now)
 			}
 		} else if (!res->forward && pl->tracker != NULL) {
 			/* No flow came of it: the first segment of a flow was denied. */
-			mpn_track_emit(pl->tracker, MPN_FLOW_EV_DENY, &c->key, NULL, c->from_lo,
-				(uint8_t)res->drop_reason, res->rule_id, now);
+			mpn_track_emit_deny(pl->tracker, &c->key, c->from_lo,
+				(uint8_t)res->drop_reason, res->rule_id, denied_join_token(c), now);
 		}
 	} else if (res->n_acts == 0) {
 		mpn_stats_inc(&s->non_tcp);

@@ -72,6 +72,7 @@ struct mpn_tracker {
 	struct mpn_dir_answer dir_cache[MPN_DIR_CACHE];
 	/* Sweep by time. */
 	uint64_t sweep_period;
+	uint64_t ms_units;             /* units of `now` per millisecond (>= 1): mpn_subflow.born */
 	uint64_t last_sweep;
 	unsigned int sweep_budget;
 };
@@ -194,5 +195,14 @@ void
 mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *key,
 	const struct mpn_subflow *sf, bool src_is_lo, uint8_t reason, uint16_t rule_id,
 	uint64_t now);
+
+/*
+ * A DENY event for a segment that created nothing; @p join_token is the
+ * token an MP_JOIN SYN named (0 for any other segment), so the operator
+ * sees which connection a refused join was aimed at.
+ */
+void
+mpn_track_emit_deny(struct mpn_tracker *t, const struct mpn_flow_key *key, bool src_is_lo,
+	uint8_t reason, uint16_t rule_id, uint32_t join_token, uint64_t now);
 
 #endif /* MPN_STAGES_H */

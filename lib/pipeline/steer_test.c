@@ -59,6 +59,8 @@ digest_entry(struct mpn_flow_table *ft, struct mpn_subflow *sf, void *arg)
 	MIX(d, sf->version);
 	MIX(d, sf->conn_slot);
 	MIX(d, sf->slot_gen);
+	MIX(d, sf->born);
+	MIX(d, sf->join_addr_id);
 	MIX(d, sf->dir0);
 	MIX(d, sf->dir1);
 	MIX(d, sf->hash);

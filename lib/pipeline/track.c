@@ -50,6 +50,7 @@ mpn_tracker_create(const char *name, const struct mpn_flow_params *p,
 	t->ct = ct;
 	t->thread_id = thread_id;
 	t->sweep_period = p->hz / 1000 != 0 ? p->hz / 1000 : 1;
+	t->ms_units = t->sweep_period;
 	t->sweep_budget = 256;
 	t->crypto = mpn_mptcp_crypto_new();
 	if (t->crypto == NULL) {
@@ -236,10 +237,10 @@ mpn_tracker_conns(struct mpn_tracker *t)
 	return t->ct;
 }
 
-void
-mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *key,
+static void
+emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *key,
 	const struct mpn_subflow *sf, bool src_is_lo, uint8_t reason, uint16_t rule_id,
-	uint64_t now)
+	uint32_t token, uint64_t now)
 {
 	struct mpn_flow_event ev;
 	bool init_lo = src_is_lo;
@@ -266,7 +267,11 @@ mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *k
 	ev.rule_id = rule_id == MPN_RULE_NONE ? 0 : rule_id;
 	ev.now = now;
 	ev.mptcp_version = 0xff;
+	ev.token = token;
 	if (sf != NULL) {
+		ev.start = mpn_subflow_born(sf, now, t->ms_units);
+		ev.addr_id = sf->role == MPN_ROLE_JOIN ? sf->join_addr_id : 0;
+		ev.mpc_flags = sf->flags_a;
 		init_lo = (sf->f & MPN_SF_INIT_LO) != 0;
 		ev.role = sf->role;
 		ev.join_state = sf->join_state;
@@ -294,4 +299,19 @@ mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *k
 	ev.sport = init_lo ? key->port_lo : key->port_hi;
 	ev.dport = init_lo ? key->port_hi : key->port_lo;
 	t->ev_fn(t->ev_arg, &ev);
+}
+
+void
+mpn_track_emit(struct mpn_tracker *t, uint8_t type, const struct mpn_flow_key *key,
+	const struct mpn_subflow *sf, bool src_is_lo, uint8_t reason, uint16_t rule_id,
+	uint64_t now)
+{
+	emit(t, type, key, sf, src_is_lo, reason, rule_id, 0, now);
+}
+
+void
+mpn_track_emit_deny(struct mpn_tracker *t, const struct mpn_flow_key *key, bool src_is_lo,
+	uint8_t reason, uint16_t rule_id, uint32_t join_token, uint64_t now)
+{
+	emit(t, MPN_FLOW_EV_DENY, key, NULL, src_is_lo, reason, rule_id, join_token, now);
 }

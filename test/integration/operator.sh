@@ -305,7 +305,7 @@ check "show trace names addresses and ports" \
 ctl -j show runtime >"$TMP/rt.json"
 check "show runtime: the worker was busy part of the time" jq -e '.workers[0].busy_cycles > 0 and .workers[0].idle_cycles >= 0' "$TMP/rt.json"
 check "show runtime: cycles per packet measured" jq -e '.workers[0].cycles_per_pkt > 0 and .workers[0].packets > 0' "$TMP/rt.json"
-check "refused MP_JOINs are logged as %MPN-4-419010" wait_for 10 grep -q '%MPN-4-419010: Refused MP_JOIN from stick:10.99.2.1/56491 to 10.99.2.2/5000, reason: mptcp-join-refused' "$TMP/C.log"
+check "refused MP_JOINs are logged as %MPN-4-419010" wait_for 10 grep -q '%MPN-4-419010: Refused MP_JOIN from stick:10.99.2.1/56491 to 10.99.2.2/5000 token 0xeff317c4, reason: mptcp-join-refused' "$TMP/C.log"
 check "forced fallbacks are reported as %MPN-5-419020 (written or counted by the limit)" \
 	wait_for 10 bash -c "'$MPNORMCTL' -s '$TMP/runC/mpnorm.sock' -j show logging | jq -e '[.ids[] | select(.id == \"MPN-5-419020\") | .written + .suppressed][0] > 0'"
 check "the flood is held by the rate limit, which says so (419099)" \

@@ -18,6 +18,9 @@ packages=(
 	libfixbuf-dev libfixbuf-tools nfdump
 	# JSON Schema validation of every -j document and the offline summary
 	python3-jsonschema
+	# the kernel's own MPTCP selftests (scripts/selftests.sh): their
+	# sources, and what they run (iptables, nft, ping)
+	linux-source-6.1 iptables nftables iputils-ping
 	# plots in the demo and the benchmarks
 	gnuplot-nox
 	# the Debian package and its test (debian/, test/package/)

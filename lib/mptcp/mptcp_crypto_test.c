@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * MPTCP crypto against real traffic. Every key, token and IDSN is a row of
- * ../shared/pcaps-real/GROUND_TRUTH.md; every nonce and HMAC is the raw
+ * pcaps/real/GROUND_TRUTH.md; every nonce and HMAC is the raw
  * option of a real capture, decoded here with mpn_mptcp_decode(), so the
  * decoder and the crypto are checked together. Each verdict must equal
  * the ground truth, and flipping any single bit must make it fail.

@@ -2,7 +2,7 @@
 /*
  * MPTCP option decoder: byte-level fixtures for every subtype, version and
  * length form (many taken verbatim from the real captures in
- * ../shared/pcaps-real), every malformed case, matrices over the
+ * pcaps/real), every malformed case, matrices over the
  * length/flags/version space, and bounds checks: every prefix of every
  * valid fixture and seeded random options, each placed against a
  * PROT_NONE guard page so that a read past len faults.

@@ -9,8 +9,8 @@
 # stateless, with their handshakes, between two addresses no namespace owns
 # so that no kernel answers); what arrives is captured in the client namespace.
 #
-# The stateful half of cTCP (an ACK for data never sent, data past the
-# window) needs mpnorm's connection tracking: not tested here yet.
+# The stateful half of cTCP (a lossy path, a sender that never retransmits,
+# data past the window) is case 9, ctcp_loss.sh.
 . "$(dirname "$0")/e2e_lib.sh"
 e2e_init bp 6
 /usr/bin/python3 -c 'import scapy' 2>/dev/null || skip_all "python3-scapy not installed"

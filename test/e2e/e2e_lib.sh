@@ -103,24 +103,65 @@ mpnorm_config() {
 	mv "$TMP/mpnorm.conf.new" "$TMP/mpnorm.conf"
 }
 
-# mpnorm_start POLICY: run mpnorm on the bed; wait for its socket and its 4 ports up.
+# mpnorm_start POLICY: run mpnorm on the bed; wait for its socket and its 4
+# ports up (bounded: 60 s, for a loaded machine), then note the root veths'
+# RX counters, from which mpnorm_quiet counts what mpnorm has to take in.
 mpnorm_start() {
-	local i
 	mpnorm_config "$1"
 	"$MPNORM" --no-huge -m 1024 --no-pci -l 0-1 --file-prefix "$BED_FILE_PREFIX" \
 		-- -c "$TMP/mpnorm.conf" </dev/null >"$TMP/mpnorm.log" 2>&1 &
 	MPNORM_PID=$!
-	for i in $(seq 1 100); do
+	mpnorm_wait_up
+}
+
+# mpnorm_wait_up [LOG]: the started mpnorm ($MPNORM_PID) has its socket and 4 ports up.
+mpnorm_wait_up() {
+	local end=$((SECONDS + 60)) log=${1:-$TMP/mpnorm.log}
+	while [ "$SECONDS" -lt "$end" ]; do
 		if ! kill -0 "$MPNORM_PID" 2>/dev/null; then
-			echo "mpnorm exited at start:"; cat "$TMP/mpnorm.log"; MPNORM_PID=; return 1
+			echo "mpnorm exited at start:"; cat "$log"; MPNORM_PID=; return 1
 		fi
 		if [ -S "$BED_SOCK" ] && [ "$(ctl show ports 2>/dev/null | grep -cw up)" -eq 4 ]; then
+			VETH_RX0=$(veth_rx)
 			return 0
 		fi
 		sleep 0.1
 	done
-	echo "mpnorm did not come up:"; cat "$TMP/mpnorm.log"
+	echo "mpnorm did not come up in 60 s:"; cat "$log"
 	return 1
+}
+
+# veth_rx: frames the kernel delivered to each root-side veth (mpnorm's
+# ports 0-3), as "N N N N".
+veth_rx() {
+	local i
+	for i in "$BED_ROOT_C1" "$BED_ROOT_S1" "$BED_ROOT_C2" "$BED_ROOT_S2"; do
+		ip -s -j link show dev "$i" | jq -r '.[0].stats64.rx.packets'
+	done | paste -sd' '
+}
+# mpnorm_quiet: every frame the kernel gave mpnorm's ports since it started
+# has been taken in (port rx + imissed) and has left (out, or dropped): nothing
+# is in flight inside mpnorm.
+mpnorm_quiet() {
+	local now have i ok=0
+	now=($(veth_rx))
+	local base=($VETH_RX0)
+	have=($(ctl -j show ports 2>/dev/null | jq -r '.ports[] | .rx + .imissed')) || return 1
+	[ "${#have[@]}" -eq 4 ] || return 1
+	for i in 0 1 2 3; do
+		[ "${have[i]}" -ge $((now[i] - base[i])) ] || ok=1
+	done
+	[ "$ok" -eq 0 ] && [ "$(show_stat '.packets_in == .packets_out + .packets_dropped')" = true ]
+}
+
+# mpnorm_counters: every port's rx and tx, once what came in has gone out
+# (in = out + dropped); otherwise a value that never repeats.
+mpnorm_counters() {
+	if [ "$(show_stat '.packets_in == .packets_out + .packets_dropped')" = true ]; then
+		ctl -j show ports | jq -c '[.ports[] | [.rx, .tx]]'
+	else
+		echo "busy $RANDOM$RANDOM"
+	fi
 }
 
 # mpnorm_stop: SIGTERM, and report its exit status (0 = clean).
@@ -128,7 +169,7 @@ mpnorm_stop() {
 	local rc=0 i
 	[ -n "$MPNORM_PID" ] || return 0
 	kill -TERM "$MPNORM_PID" 2>/dev/null
-	for i in $(seq 1 50); do kill -0 "$MPNORM_PID" 2>/dev/null || break; sleep 0.1; done
+	for i in $(seq 1 200); do kill -0 "$MPNORM_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$MPNORM_PID" 2>/dev/null && kill -KILL "$MPNORM_PID" 2>/dev/null
 	wait "$MPNORM_PID" || rc=$?
 	MPNORM_PID=
@@ -169,8 +210,8 @@ xfer_server() {
 		"$@" >"$TMP/server-$port.json" 2>"$TMP/server-$port.err" &
 	SRV_PID=$!
 	E2E_PIDS+=("$SRV_PID")
-	for i in $(seq 1 100); do [ -e "$TMP/ready-$port" ] && return 0; sleep 0.05; done
-	echo "server on port $port did not start:"; cat "$TMP/server-$port.err"
+	for i in $(seq 1 1200); do [ -e "$TMP/ready-$port" ] && return 0; sleep 0.05; done
+	echo "server on port $port did not start in 60 s:"; cat "$TMP/server-$port.err"
 	return 1
 }
 # xfer_client PORT [ARGS...]: start the client in the background, from 10.9X.1.1 to 10.9X.1.2.
@@ -252,16 +293,22 @@ capture_start() {
 	"${pre[@]}" tcpdump -i "$ifc" -s 0 -U --immediate-mode -Z root -n -w "$TMP/$name.pcap" "$@" 2>"$TMP/$name.err" &
 	E2E_PIDS+=($!)
 	eval "CAP_PID_$name=$!"
-	for i in $(seq 1 100); do grep -q "listening on" "$TMP/$name.err" && return 0; sleep 0.05; done
+	for i in $(seq 1 1200); do grep -q "listening on" "$TMP/$name.err" && return 0; sleep 0.05; done
 	cat "$TMP/$name.err"
 	return 1
 }
-# capture_stop NAME: stop it after the last packets are written. (Without
-# --immediate-mode, libpcap holds packets up to a second in its ring, and
-# tcpdump drops them when it is interrupted.)
+# capture_stop NAME: stop it after the last packets are written: once
+# mpnorm is quiet (everything it was given has left it) and the capture file
+# has stopped growing. (Without --immediate-mode, libpcap holds packets up to
+# a second in its ring, and tcpdump drops them when it is interrupted.)
 capture_stop() {
 	local v=CAP_PID_$1
-	sleep 0.3
+	# Frames the kernel dropped at a full af_packet ring show up in neither
+	# count on every PMD: then settle for counters that stopped moving.
+	if [ -n "$MPNORM_PID" ] && ! wait_until 5 mpnorm_quiet; then
+		wait_stable 30 mpnorm_counters || echo "# mpnorm's counters still moving after 30 s"
+	fi
+	wait_stable 10 stat -c %s "$TMP/$1.pcap" || echo "# $1.pcap still growing after 10 s"
 	kill -INT "${!v}" 2>/dev/null
 	wait "${!v}" 2>/dev/null || true
 }

@@ -126,12 +126,16 @@ def compare(a):
     for pkt in rdpcap(a.pcap):
         if IP in pkt and TCP in pkt:
             t = pkt[TCP]
-            got.setdefault((t.sport, t.dport, t.seq), pkt[IP])
+            got.setdefault((t.sport, t.dport, t.seq), []).append(pkt[IP])
     for line in open(a.sent):
         sent = IP(bytes.fromhex(line.strip()))
         t = sent[TCP]
         out = {"sport": t.sport, "dport": t.dport, "seq": t.seq, "flags": str(t.flags)}
-        rcv = got.get((t.sport, t.dport, t.seq))
+        # A handshake ACK and the first data segment share a sequence
+        # number: the one with as much payload as the segment sent is its.
+        cands = got.get((t.sport, t.dport, t.seq), [])
+        rcv = next((c for c in cands if len(c[TCP].payload) == len(t.payload)),
+                   cands[0] if cands else None)
         if rcv is None:
             out["verdict"] = "missing"
         else:

@@ -215,7 +215,8 @@ def main():
     cl.add_argument("--seed", type=int, default=1)
     cl.add_argument("--wait-subflows", type=int, default=0,
                     help="wait for this many extra subflows before sending")
-    cl.add_argument("--wait-subflows-max", type=float, default=5)
+    # A bound, not a delay: the client goes on as soon as the join is up.
+    cl.add_argument("--wait-subflows-max", type=float, default=30)
     cl.add_argument("--started", help="create this file when the bulk starts")
     cl.add_argument("--pause", help="after sending, create PAUSE.paused and wait for PAUSE")
     for x in (sv, cl):

@@ -17,7 +17,6 @@ port=5008
 
 # The bed's ports with two queue pairs each, two workers, the shipped policy.
 mq_start() {   # mq_start PLACEMENT
-	local i
 	{
 		sed -e 's/devargs = "iface=\([^"]*\)"/devargs = "iface=\1,qpairs=2"/' \
 			-e "s/dataplane = {[^}]*};/dataplane = { workers = 2; placement = \"$1\"; mbufs = 16384; rx_desc = 512; tx_desc = 512; };/" \
@@ -28,12 +27,7 @@ mq_start() {   # mq_start PLACEMENT
 	"$MPNORM" --no-huge -m 1024 --no-pci --lcores 0@0,1@1,2@0 --file-prefix "$BED_FILE_PREFIX" \
 		-- -c "$TMP/mq-$1.conf" </dev/null >"$TMP/mpnorm-$1.log" 2>&1 &
 	MPNORM_PID=$!
-	for i in $(seq 1 150); do
-		kill -0 "$MPNORM_PID" 2>/dev/null || { cat "$TMP/mpnorm-$1.log"; MPNORM_PID=; return 1; }
-		[ -S "$BED_SOCK" ] && [ "$(ctl show ports 2>/dev/null | grep -cw up)" -eq 4 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	mpnorm_wait_up "$TMP/mpnorm-$1.log"
 }
 
 # mq_case PLACEMENT MB CONNS BASE: CONNS concurrent MPTCP transfers of MB
@@ -51,7 +45,9 @@ mq_case() {
 		p=$((base + i))
 		must "$mode: client $p paused with its connection up" wait_file "$TMP/go-$mode-$p.paused" 60
 	done
-	sleep 0.5
+	# mpnorm has seen every join complete (or 30 s passed: the checks say what).
+	joined() { [ "$(ctl -j show connections | jq '[.connection[] | select(.subflows == 2)] | length')" -ge "$conns" ]; }
+	wait_until 30 joined || echo "# $mode: not every connection shows 2 subflows after 30 s"
 	ctl -j show subflows >"$TMP/subs-$mode.json"
 	ctl -j show connections >"$TMP/conns-$mode.json"
 	check_tokens

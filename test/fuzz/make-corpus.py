@@ -11,9 +11,8 @@ selector byte (link type | policy << 2) followed by the frame.
 corpus/cksum/ (fuzz_cksum.c): TCP headers taken from those frames, each
 with a list of NOP-fills and rewrites at odd and even offsets.
 
-Usage: test/fuzz/make-corpus.py [--shared DIR] [--out DIR]
-  --shared  the shared/ folder with pcaps-real/ (default: ../shared beside
-            the repository)
+Usage: test/fuzz/make-corpus.py [--real DIR] [--out DIR]
+  --real    the real captures (default: pcaps/real of the repository)
   --out     where corpus/ goes (default: test/fuzz/corpus)
 
 The files this script wrote before are replaced; the fuzz-* files (inputs
@@ -369,11 +368,11 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--shared', default=os.path.join(os.path.dirname(root), 'shared'))
+    ap.add_argument('--real', default=os.path.join(root, 'pcaps', 'real'))
     ap.add_argument('--out', default=os.path.join(here, 'corpus'))
     args = ap.parse_args()
 
-    real = os.path.join(args.shared, 'pcaps-real')
+    real = args.real
     pcaps = sorted(glob.glob(os.path.join(real, '*', '*.pcap')))
     pcaps += sorted(glob.glob(os.path.join(root, 'pcaps', '*.pcap')))
     if not any(p.endswith(CVE_PCAP) for p in pcaps):

@@ -23,6 +23,8 @@ tshark -r "$in" -Y '!(ip.src == 10.99.1.1 || ip.src == 10.99.2.1)' -F pcap -w "$
 sock=$TMP/mpnorm.sock
 ctl() { "$MPNORMCTL" -s "$sock" "$@"; }
 
+drained() { [ "$(ctl -j show stats 2>/dev/null | jq '[.packets_in, .packets_out + .packets_dropped] | join(" ")')" = "\"$n $n\"" ]; }
+
 run() {   # run PLACEMENT
 	{
 		sed -n '/^tcp-maps/,$p' "$SRCDIR/config/mpnorm.conf" | sed \
@@ -40,8 +42,9 @@ CONF
 	"$MPNORM" --no-huge -m 1024 --no-pci --file-prefix "mpn-mq-$$" --lcores 0@0,1@1,2@0 -- -c "$TMP/$1.conf" \
 		>"$TMP/$1.log" 2>&1 &
 	pid=$!
-	for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
-	sleep 2
+	wait_until 60 test -S "$sock" || echo "# no control socket after 60 s"
+	# Both queue files read to the end: every packet counted in and out.
+	wait_until 60 drained || echo "# not drained after 60 s: $(ctl -j show stats | jq -c '[.packets_in, .packets_out, .packets_dropped]')"
 	ctl -j show connections >"$TMP/$1-conns.json"
 	ctl -j show subflows >"$TMP/$1-subs.json"
 	ctl -j show workers >"$TMP/$1-workers.json"

@@ -17,18 +17,28 @@ class-maps = ( { name = "all"; match = "any"; } );
 policy-maps = ( { name = "p"; class = ( { class = "all"; tcp-map = "m"; } ); } );
 service-policy = { global = "p"; };'
 
-# run_until_forwarded CONF: start mpnorm, let it drain the input, SIGTERM it.
+# run_mpnorm CONF: start mpnorm, wait until it has drained its input (every
+# packet of the capture counted in, and out or dropped), SIGTERM it. A
+# control socket is appended to CONF (after its last line, so the line
+# numbers of start-up errors do not move).
 run_mpnorm() {
-	local conf=$1 pid i
+	local conf=$1 pid sock=$TMP/run.sock
+	echo "control = { socket = \"$sock\"; };" >>"$conf"
+	# The previous run's files go first: its "forwarding on" must not be
+	# read as this one's before the shell truncates them.
+	rm -f "$sock" "$TMP/stdout" "$TMP/stderr"
 	"$MPNORM" "${eal[@]}" -- -c "$conf" >"$TMP/stdout" 2>"$TMP/stderr" &
 	pid=$!
-	for i in $(seq 1 100); do
-		grep -q "forwarding on" "$TMP/stdout" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	# net_pcap reads its whole file at once; give the worker time to drain it.
-	sleep 1
+	up_or_gone() { grep -q "forwarding on" "$TMP/stdout" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; }
+	drained() {
+		! kill -0 "$pid" 2>/dev/null ||
+			[ "$("$MPNORMCTL" -s "$sock" -j show stats 2>/dev/null |
+				jq '[.packets_in, .packets_out + .packets_dropped] | join(" ")')" = "\"$n $n\"" ]
+	}
+	wait_until 60 up_or_gone || echo "# mpnorm neither up nor gone after 60 s"
+	if grep -q "forwarding on" "$TMP/stdout" 2>/dev/null; then
+		wait_until 60 drained || echo "# mpnorm did not drain its $n packets in 60 s"
+	fi
 	kill -TERM "$pid" 2>/dev/null || true
 	RC=0
 	wait "$pid" || RC=$?

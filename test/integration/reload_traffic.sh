@@ -24,7 +24,7 @@ cp "$TMP/allow.conf" "$TMP/live.conf"
 "$MPNORM" --no-huge -m 512 --no-pci --file-prefix "mpn-reload-$$" -l 0-1 -- -c "$TMP/live.conf" \
 	>"$TMP/log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.1; done
+wait_until 60 test -S "$sock" || echo "# no control socket after 60 s"
 
 in_of() { ctl -j show stats | jq .packets_in; }
 prev=$(in_of)
@@ -44,7 +44,8 @@ check "traffic flowed during the reloads ($prev packets)" [ "$prev" -gt 10000 ]
 
 # trace N under traffic: exactly N packets recorded, each with its verdict.
 ctl trace 5 >/dev/null
-sleep 0.5
+traced() { jq_eq <(ctl -j show trace) .captured 5; }
+wait_until 30 traced || echo "# trace 5 not complete after 30 s"
 ctl -j show trace >"$TMP/trace.json"
 check "trace 5 records 5 packets" jq_eq "$TMP/trace.json" .captured 5
 check "each traced packet says what happened to it" \
@@ -63,8 +64,9 @@ rc=0; ctl reload >"$TMP/bad.out" 2>&1 || rc=$?
 check "a broken file is refused (exit 2)" [ "$rc" -eq 2 ]
 check "with file and line" grep -q "live.conf:3: 'syn-data' cannot be \"sometimes\"" "$TMP/bad.out"
 check "the generation did not change" jq_eq <(ctl -j show policy) .generation 100
-before=$(in_of); sleep 0.5; after=$(in_of)
-check "traffic keeps flowing after the refused reload" [ "$after" -gt "$before" ]
+before=$(in_of)
+moved() { [ "$(in_of)" -gt "$before" ]; }
+check "traffic keeps flowing after the refused reload" wait_until 30 moved
 
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Compare what mpnorm sees in real captures with their ground truth.
 
-GROUND_TRUTH.md (in ../shared/pcaps-real) lists every MPTCP connection of
-every capture with its keys, tokens and IDSNs, every join with its token,
-address ids and HMAC verdicts, and every ADD_ADDR HMAC form. It was computed
-independently of this project and checked against tshark, tcpdump's expected
-output and, for the Linux captures, the kernel's own tokens.
+pcaps/real/ground-truth.json (GROUND_TRUTH.md beside it, as data) lists
+every MPTCP connection of every capture with its keys, tokens and IDSNs,
+every join with its token, address ids and HMAC verdicts, and every ADD_ADDR
+HMAC form. It was computed independently of this project and checked
+against tshark, tcpdump's expected output and, for the Linux captures, the
+kernel's own tokens.
 
-usage: ground_truth.py GROUND_TRUTH.md PCAP_DIR COMMAND...
+usage: ground_truth.py ground-truth.json PCAP_DIR COMMAND...
 
 COMMAND is run once per capture, with "{}" replaced by the capture's path,
 and must print a JSON document with a "connections" array on stdout
@@ -16,7 +17,6 @@ and must print a JSON document with a "connections" array on stdout
 Prints one line per check and "N passed, N failed" at the end.
 """
 import json
-import re
 import subprocess
 import sys
 
@@ -33,45 +33,13 @@ def check(ok, what):
         print(f"not ok - {what}")
 
 
-def parse_truth(path):
-    """Map each capture to its connections and ADD_ADDR HMAC verdicts."""
-    truth = {}
-    cur = None
-    for line in open(path, encoding="utf-8"):
-        m = re.match(r"^### (\S+\.pcap)", line)
-        if m:
-            cur = truth.setdefault(m.group(1), {"conns": [], "add_addr": [], "fastclose": []})
-            continue
-        if cur is None:
-            continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 9 and re.match(r"^v[01]$", cells[1]):
-            client, server = [s.strip() for s in cells[0].split(">")]
-            joins = []
-            if cells[8] != "-":
-                for j in cells[8].split("<br>"):
-                    jm = re.match(r"(\S+) > (\S+) tok (0x[0-9a-f]+) ids (\d+)/(\d+) hmac (\w+)/(\w+)", j)
-                    if jm:
-                        joins.append({
-                            "initiator": jm.group(1), "responder": jm.group(2),
-                            "token": jm.group(3), "addr_id_a": int(jm.group(4)),
-                            "addr_id_b": int(jm.group(5)), "synack_hmac": jm.group(6),
-                            "ack_hmac": jm.group(7)})
-            cur["conns"].append({
-                "client": client, "server": server, "version": int(cells[1][1]),
-                "key_a": cells[2], "key_b": cells[3], "token_a": cells[4],
-                "token_b": cells[5], "idsn_a": int(cells[6]), "idsn_b": int(cells[7]),
-                "joins": joins})
-            continue
-        m = re.match(r"^- ADD_ADDR frame (\d+) from \S+ addr (\S+) port \S+: .* -> (\w+)", line)
-        if m:
-            form = {"rightmost64": "ok", "leftmost64": "ok-leftmost"}.get(m.group(3), m.group(3))
-            cur["add_addr"].append({"frame": int(m.group(1)), "addr": m.group(2), "hmac": form})
-            continue
-        m = re.match(r"^- MP_FASTCLOSE frame \d+ \((\S+) > (\S+)\) carries key (0x[0-9a-f]+)", line)
-        if m:
-            cur["fastclose"].append({"client": m.group(1), "key": m.group(3)})
-    return truth
+def load_truth(path):
+    """Each capture's connections, ADD_ADDR HMAC forms and MP_FASTCLOSE keys."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    return {name: {"conns": c["connections"], "add_addr": c["add_addr"],
+                   "fastclose": c["fastclose"]}
+            for name, c in doc["captures"].items()}
 
 
 def from_tracker(conns):
@@ -113,14 +81,9 @@ def from_tracker(conns):
 
 def main():
     truth_path, pcap_dir = sys.argv[1:3]
-    try:
-        open(truth_path).close()
-    except OSError:
-        print(f"SKIP: {truth_path} is absent (a user's clone has no ../shared)")
-        return 77
     command = sys.argv[3:]
-    truth = parse_truth(truth_path)
-    check(len(truth) >= 9, f"GROUND_TRUTH.md lists {len(truth)} capture sections")
+    truth = load_truth(truth_path)
+    check(len(truth) >= 10, f"ground-truth.json lists {len(truth)} captures")
     for name, want in sorted(truth.items()):
         argv = [a.replace("{}", f"{pcap_dir}/{name}") for a in command]
         out = subprocess.run(argv, capture_output=True, text=True)

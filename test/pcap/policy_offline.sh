@@ -13,8 +13,8 @@
 #  - mpnorm.conf: the CVE-2017-13040 short DSS is dropped as malformed.
 . "$SRCDIR/test/lib.sh"
 
-captures=("$SRCDIR"/pcaps/*.pcap)
-[ -d "$SHARED/pcaps-real" ] && captures+=("$SHARED"/pcaps-real/*/*.pcap)
+captures=("$SRCDIR"/pcaps/*.pcap "$SRCDIR"/pcaps/real/*/*.pcap)
+check "the project's captures are there (${#captures[@]}: pcaps/ and pcaps/real/)" [ "${#captures[@]}" -eq 11 ]
 
 # Number of kind-30 options (of subtype $2, or all) in a capture, per tshark.
 count_opts() {
@@ -127,10 +127,8 @@ check "fallback: no connection was tracked as MPTCP" jq_eq "$TMP/fb.json" '.conn
 # the packet is dropped before its options are read; the whole packet, as
 # the fuzz corpus holds it, is dropped as mptcp-bad-option (test/fuzz and the
 # normalize unit tests).
-if [ -f "$SHARED/pcaps-real/tcpdump/mptcp-dss-oobr.pcap" ]; then
-	offline "$SRCDIR/config/mpnorm.conf" "$SHARED/pcaps-real/tcpdump/mptcp-dss-oobr.pcap" \
-		"$TMP/oobr.pcap" "$TMP/oobr.json"
-	check "short DSS: dropped, header cut (ip-truncated)" jq_eq "$TMP/oobr.json" '.drops["ip-truncated"]' 1
-	check "short DSS: nothing written" [ "$(count_records "$TMP/oobr.pcap")" -eq 0 ]
-fi
+offline "$SRCDIR/config/mpnorm.conf" "$SRCDIR/pcaps/real/tcpdump/mptcp-dss-oobr.pcap" \
+	"$TMP/oobr.pcap" "$TMP/oobr.json"
+check "short DSS: dropped, header cut (ip-truncated)" jq_eq "$TMP/oobr.json" '.drops["ip-truncated"]' 1
+check "short DSS: nothing written" [ "$(count_records "$TMP/oobr.pcap")" -eq 0 ]
 finish

@@ -182,7 +182,8 @@ struct mpn_flow_dir {
 	uint8_t wscale;       /**< window-scale shift of this side's SYN */
 	uint8_t ttl;          /**< TTL / hop limit of this side's first segment */
 	uint8_t f;            /**< MPN_DIR_* */
-	uint8_t pad[3];
+	uint8_t pad;
+	uint16_t link;        /**< link this side's segments were first seen on */
 };
 
 /** Progress of an MP_JOIN subflow (RFC 8684 §3.2). */

@@ -376,6 +376,7 @@ mpn_check_update_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s)
 		S->f |= MPN_DIR_SEEN;
 		S->snd_end = end;
 		S->ttl = p->ttl_or_hlim;
+		S->link = x->c->key.link;
 	} else if (SEQ_GT(end, S->snd_end)) {
 		S->snd_end = end;
 	}

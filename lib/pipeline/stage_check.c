@@ -58,6 +58,53 @@ mpn_check_limits(const struct mpn_check *x, struct mpn_conn_limits *lim)
 	lim->pending = x->m->mptcp.join_pending_limit;
 }
 
+/*
+ * An asymmetric route through one box: the subflow's SYN crossed one link
+ * and its answer comes back on another (two hosts joined by several
+ * links, where a join from a second address leaves by the route to the
+ * peer's first address and the answer returns on the second link). The
+ * subflow is then *one* observation split across links, not two: each
+ * link sees one direction only. A packet that finds no entry on its own
+ * link, and is not a new SYN, looks for the same 5-tuple on the other
+ * links; an entry there that has never seen this packet's direction, or
+ * saw it first on this packet's link (mpn_flow_dir.link), is this
+ * packet's entry. An entry that has seen this direction on its own link is a
+ * second observation of the same subflow (a routed chain, where every
+ * packet crosses both links, the second time with a lower TTL), and is
+ * left alone: this link gets its own entry, as before.
+ *
+ * Only the misses pay for it (one lookup per other link), and only until
+ * the answer is found; the packets of such a subflow in the direction
+ * that was not first seen keep paying it on each packet.
+ */
+static int32_t
+find_asymmetric_observation(struct mpn_check *x)
+{
+	struct mpn_pkt_ctx *c = x->c;
+	struct mpn_flow_key k = c->key;
+	uint16_t l;
+
+	for (l = 0; l <= x->t->max_link; l++) {
+		const struct mpn_subflow *sf;
+		const struct mpn_flow_dir *d;
+		int32_t pos;
+
+		if (l == c->key.link)
+			continue;
+		k.link = l;
+		pos = mpn_flow_lookup_one(x->t->ft, &k, mpn_flow_key_hash(&k));
+		if (pos < 0)
+			continue;
+		sf = mpn_flow_entry(x->t->ft, pos);
+		if (mpn_flow_expired(x->t->ft, sf, x->now))
+			continue;
+		d = mpn_check_dir(x, sf) == 0 ? &sf->dir0 : &sf->dir1;
+		if (!(d->f & MPN_DIR_SEEN) || d->link == c->key.link)
+			return pos;
+	}
+	return -1;
+}
+
 /* The stateful part, for a TCP packet that passed the stateless checks. */
 static void
 check_tracked(struct mpn_check *x)
@@ -68,6 +115,8 @@ check_tracked(struct mpn_check *x)
 	const struct mpn_subflow *sf = NULL;
 	int s;
 
+	if (c->pos < 0 && !(x->syn && !x->ack) && x->t->max_link > 0)
+		c->pos = find_asymmetric_observation(x);
 	if (c->pos >= 0) {
 		sf = mpn_flow_entry(x->t->ft, c->pos);
 		pl->s = (uint8_t)mpn_check_dir(x, sf);

@@ -25,6 +25,8 @@ mpn_stage_lookup(struct mpn_tracker *t, struct mpn_pkt_ctx *ctx, unsigned int n)
 		ctx[i].pos = -1;
 		if (!ctx[i].tcp)
 			continue;
+		if (ctx[i].key.link > t->max_link)
+			t->max_link = ctx[i].key.link;
 		keys[k] = &ctx[i].key;
 		hash[k] = ctx[i].hash;
 		which[k++] = (uint8_t)i;

@@ -75,6 +75,8 @@ struct mpn_tracker {
 	uint64_t ms_units;             /* units of `now` per millisecond (>= 1): mpn_subflow.born */
 	uint64_t last_sweep;
 	unsigned int sweep_budget;
+	/* Highest link id a packet has come in on (asymmetric routes, stage_check.c). */
+	uint16_t max_link;
 };
 
 /* parse: L2-L4, option walk, flow key and hash (stage_parse.c). */

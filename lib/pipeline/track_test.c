@@ -649,6 +649,104 @@ test_ttl_evasion(void **state)
 	env_close(&e);
 }
 
+/*
+ * One box carrying two links of a routed chain (host - link 0 - router -
+ * link 1 - host) sees every segment twice, the second time with the TTL
+ * one lower: two observations, each with its own TTL baseline (issue 13).
+ */
+static void
+test_routed_chain(void **state)
+{
+	struct mpn_norm_result res;
+	struct tconn k, k2;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 1, 40040, 80);
+	k2 = k;
+	k2.c.ttl = 63;
+	k2.s.ttl = 63;
+	e.link = 0;
+	handshake(&e, &k, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	e.link = 1;
+	handshake(&e, &k2, 1460, 1460, 65535, NULL, 0, NULL, 0, NULL, 0);
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), 2);
+	for (int i = 0; i < 3; i++) {
+		e.link = 0;
+		assert_true(xmit(&e, &k, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+		e.link = 1;
+		assert_true(xmit(&e, &k2, true, TH_ACK, k.cseq, k.sseq, 65535, NULL, 0, 100, &res));
+		e.link = 1;
+		assert_true(xmit(&e, &k2, false, TH_ACK, k.sseq, k.cseq + 100, 65535, NULL, 0, 0,
+			&res));
+		e.link = 0;
+		assert_true(xmit(&e, &k, false, TH_ACK, k.sseq, k.cseq + 100, 65535, NULL, 0, 0,
+			&res));
+		k.cseq += 100;
+	}
+	assert_int_equal(mpn_tracker_stats(e.t)->ttl_evasion, 0);
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), 2);
+	env_close(&e);
+}
+
+/*
+ * An asymmetric route through one box: two hosts joined by two links; a
+ * join from the client's second address to the server's first address
+ * leaves by link 0 (the route to the server's subnet), and the answer
+ * comes back to the second address by link 1. One subflow, each link
+ * seeing one direction: the SYN/ACK must find the SYN's entry, so that
+ * the join is verified (the kernel selftests' "single subflow" case).
+ */
+static void
+test_asymmetric_join(void **state)
+{
+	const uint64_t ka = 0x1122334455667788ULL, kb = 0x99aabbccddeeff00ULL;
+	uint32_t ra = 0x01020304, rb = 0x0a0b0c0d;
+	const struct mpn_track_stats *s;
+	struct mpn_norm_result res;
+	uint8_t o[24], h[20];
+	uint32_t token_b;
+	struct tconn k, j;
+	struct env e;
+	uint64_t idsn;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	s = mpn_tracker_stats(e.t);
+	tconn_init(&k, 1, 40000, 5000);
+	e.link = 0;
+	mptcp_handshake(&e, &k, ka, kb);
+	assert_int_equal(mpn_mptcp_key_token(1, kb, &token_b, &idsn), 0);
+
+	/* The join: 10.0.3.1 -> 10.0.1.2; SYN and third ACK on link 0, SYN/ACK on link 1. */
+	tconn_init(&j, 1, 40001, 5000);
+	j.c.ip[2] = 3;
+	join_syn(o, token_b, ra);
+	e.link = 0;
+	assert_true(xmit(&e, &j, true, TH_SYN, j.cseq, 0, 65535, o, 12, 0, &res));
+	mpn_mptcp_join_hmac(1, kb, ka, rb, ra, h);
+	join_synack(o, h, rb);
+	e.link = 1;
+	assert_true(xmit(&e, &j, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, 65535, o, 16, 0,
+		&res));
+	mpn_mptcp_join_hmac(1, ka, kb, ra, rb, h);
+	join_ack(o, h);
+	e.link = 0;
+	assert_true(xmit(&e, &j, true, TH_ACK, j.cseq + 1, j.sseq + 1, 65535, o, 24, 0, &res));
+	j.cseq++;
+	j.sseq++;
+	assert_int_equal(s->joins_verified, 1);
+	assert_int_equal(s->joins_unverifiable, 0);
+	/* Data both ways, each on its own link, on the one entry. */
+	e.link = 0;
+	assert_true(xmit(&e, &j, true, TH_ACK, j.cseq, j.sseq, 65535, NULL, 0, 100, &res));
+	e.link = 1;
+	assert_true(xmit(&e, &j, false, TH_ACK, j.sseq, j.cseq + 100, 65535, NULL, 0, 100, &res));
+	assert_int_equal(mpn_flow_count(mpn_tracker_table(e.t)), 2);
+	env_close(&e);
+}
+
 static void
 test_midstream(void **state)
 {
@@ -955,6 +1053,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_window_variation),
 		cmocka_unit_test(test_exceed_mss),
 		cmocka_unit_test(test_ttl_evasion),
+		cmocka_unit_test(test_routed_chain),
+		cmocka_unit_test(test_asymmetric_join),
 		cmocka_unit_test(test_midstream),
 		cmocka_unit_test(test_monitor),
 		cmocka_unit_test(test_fallback),

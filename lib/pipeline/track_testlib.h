@@ -79,6 +79,7 @@ struct env {
 	struct mpn_pipeline pl;
 	struct mpn_worker_stats stats;
 	uint64_t now;
+	uint16_t link;   /* the link the next packets cross (the observation point) */
 };
 
 static int name_seq;
@@ -118,7 +119,7 @@ env_close(struct env *e)
 static bool
 run(struct env *e, uint8_t *f, uint32_t len, enum mpn_l2_type l2, struct mpn_norm_result *res)
 {
-	struct mpn_burst_origin o = { .port = 0, .link = 0, .dir = MPN_DIR_IN2OUT, .l2 = l2 };
+	struct mpn_burst_origin o = { .port = 0, .link = e->link, .dir = MPN_DIR_IN2OUT, .l2 = l2 };
 	uint8_t *frames[1] = { f };
 	uint32_t lens[1] = { len };
 	uint8_t verdict;

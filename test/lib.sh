@@ -36,14 +36,16 @@ wait_until() {
 }
 # wait_stable SECONDS COMMAND...: poll until COMMAND prints the same output
 # three times in a row, 0.1 s apart (a counter that stopped moving).
+# STABLE_READS=N asks for N reads in a row instead: on a loaded machine a
+# process starved of CPU for 0.2 s looks stopped.
 wait_stable() {
-	local end=$((SECONDS + $1)) prev="" cur same=0
+	local end=$((SECONDS + $1)) prev="" cur same=0 need=$((${STABLE_READS:-3} - 1))
 	shift
 	while [ "$SECONDS" -lt "$end" ]; do
 		cur=$("$@" 2>/dev/null) || cur="error $RANDOM"
 		if [ "$cur" = "$prev" ]; then
 			same=$((same + 1))
-			[ "$same" -ge 2 ] && return 0
+			[ "$same" -ge "$need" ] && return 0
 		else
 			same=0
 		fi

@@ -1345,20 +1345,42 @@ mpn_conn_addr_known(const struct mpn_conn *c, uint8_t side, uint8_t id, uint8_t 
 }
 
 bool
-mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit)
+mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit, unsigned int planned)
 {
-	return limit == 0 || __atomic_load_n(&c->addaddr_announced, __ATOMIC_RELAXED) < limit;
+	return limit == 0 ||
+		(uint64_t)__atomic_load_n(&c->addaddr_announced, __ATOMIC_RELAXED) + planned < limit;
 }
 
 int
-mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit)
+mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit, unsigned int n)
 {
 	uint32_t v = __atomic_load_n(&c->addaddr_announced, __ATOMIC_RELAXED);
 
+	if (n == 0)
+		return 0;
 	do {
-		if (limit != 0 && v >= limit)
+		if (limit != 0 && (uint64_t)v + n > limit)
 			return -EBUSY;
-	} while (!__atomic_compare_exchange_n(&c->addaddr_announced, &v, v + 1, false,
+	} while (!__atomic_compare_exchange_n(&c->addaddr_announced, &v, v + n, false,
 			__ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	return 0;
+}
+
+void
+mpn_conn_addaddr_put(struct mpn_conn *c, unsigned int n)
+{
+	__atomic_sub_fetch(&c->addaddr_announced, n, __ATOMIC_RELAXED);
+}
+
+void
+mpn_conn_join_rate_put(struct mpn_conn *c, uint64_t second)
+{
+	uint64_t sec = second & (UINT64_MAX >> MPN_CONN_RATE_BITS);
+	uint64_t v = __atomic_load_n(&c->join_rate, __ATOMIC_RELAXED);
+
+	/* Only within the same second, and never below zero. */
+	while ((v >> MPN_CONN_RATE_BITS) == sec && (v & RATE_COUNT_MASK) > 0)
+		if (__atomic_compare_exchange_n(&c->join_rate, &v, v - 1, false, __ATOMIC_RELAXED,
+				__ATOMIC_RELAXED))
+			break;
 }

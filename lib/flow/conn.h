@@ -447,13 +447,27 @@ bool
 mpn_conn_addr_known(const struct mpn_conn *c, uint8_t side, uint8_t id, uint8_t family,
 	const uint8_t *addr);
 
-/** Whether one more ADD_ADDR announcement fits under @p limit (0: none). */
+/**
+ * Whether one more ADD_ADDR announcement fits under @p limit (0: no
+ * limit), @p planned more being already on their way.
+ */
 bool
-mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit);
+mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit, unsigned int planned);
 
-/** Count one announcement. @return 0, or -EBUSY over @p limit (another worker's). */
+/**
+ * Count @p n announcements at once (commit stage).
+ * @return 0, or -EBUSY if they no longer fit (another worker's came first)
+ */
 int
-mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit);
+mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit, unsigned int n);
+
+/** Give back @p n announcements taken by a segment that was then refused. */
+void
+mpn_conn_addaddr_put(struct mpn_conn *c, unsigned int n);
+
+/** Give back a join counted in @p second by a segment that was then refused. */
+void
+mpn_conn_join_rate_put(struct mpn_conn *c, uint64_t second);
 
 /** Mark the connection closed (MP_FASTCLOSE): its subflows close as their workers see it. */
 void

@@ -69,6 +69,7 @@ struct mpn_track_plan {
 	uint8_t n_addr;           /**< ADD_ADDR/REMOVE_ADDR options to record, indexes into res.mo */
 	uint8_t addr_mo[MPN_NORM_MAX_MPOPTS];
 	uint8_t addr_hmac[MPN_NORM_MAX_MPOPTS]; /**< enum mpn_conn_addr_hmac, per ADD_ADDR */
+	uint8_t n_addr_new;       /**< of them, new announcements counted by add-addr-limit */
 	struct mpn_conn *join_conn;
 	struct mpn_conn *fastclose_conn;
 	const struct mpn_track_dir_record *remote; /**< MPN_SH_REMOTE: the keys it came with */

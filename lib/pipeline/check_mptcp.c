@@ -170,7 +170,7 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 				MPN_MPTCP_MP_JOIN);
 			return false;
 		}
-		if (!mpn_conn_join_rate_ok(c, x->now / t->p.hz, mp->join_rate_limit)) {
+		if (!mpn_conn_join_rate_ok(c, mpn_track_second(t, x->now), mp->join_rate_limit)) {
 			mpn_stats_inc(&t->stats.joins_rate);
 			mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_RATE, off, o->len, MPN_MPTCP_MP_JOIN);
 			return false;

@@ -279,7 +279,7 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 		uint16_t gen;
 		bool init_lo = (sh->f & MPN_SF_INIT_LO) != 0;
 		const struct mpn_flow_key *k = &c->key;
-		uint64_t second = now / t->p.hz;
+		uint64_t second = mpn_track_second(t, now);
 		int slot;
 
 		/* join-rate-limit: this join takes a place in its connection's second. */

@@ -80,6 +80,13 @@ struct mpn_tracker {
 	unsigned int sweep_budget;
 };
 
+/* The second @p now falls in (per-connection join rates count by the second). */
+static inline uint64_t
+mpn_track_second(const struct mpn_tracker *t, uint64_t now)
+{
+	return now / (t->p.hz != 0 ? t->p.hz : 1);
+}
+
 /* parse: L2-L4, option walk, flow key and hash (stage_parse.c). */
 void
 mpn_stage_parse(struct mpn_pkt_ctx *c, uint8_t *frame, uint32_t len,

@@ -43,8 +43,10 @@ with open(sys.argv[1], "wb") as f:
 PY
 
 "$MPNORM" --offline "$TMP/in.pcap" "$TMP/out.pcap" -c "$TMP/reset.conf" --json "$TMP/r.json" >/dev/null
-check "reset: 3 in, 2 out (the RST and the unrelated SYN)" \
-	[ "$(jq -r '"\(.packets_in) \(.packets_out)"' "$TMP/r.json")" = "3 2" ]
+check "reset: 3 in, 1 out, 2 dropped (the refused SYN counts as dropped, its RST is no packet out)" \
+	[ "$(jq -r '"\(.packets_in) \(.packets_out) \(.packets_dropped)"' "$TMP/r.json")" = "3 1 2" ]
+check "reset: 2 records in the output capture (the RST and the unrelated SYN)" \
+	[ "$(count_records "$TMP/out.pcap")" -eq 2 ]
 check "reset: the refused SYN and SYN|RST count as mptcp-join-unknown-token" \
 	jq_eq "$TMP/r.json" '.drops["mptcp-join-unknown-token"]' 2
 check "reset: one RST sent: the SYN|RST is not answered" jq_eq "$TMP/r.json" .tracking.join_rst_sent 1

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include <rte_eal.h>
+#include <rte_mbuf.h>
 
 #include "cksum.h"
 #include "conn.h"
@@ -597,6 +598,57 @@ test_add_addr_limit(void **state)
 	env_close(&e);
 }
 
+/*
+ * The mbuf paths the live worker takes: mpn_pipeline_run() (RSS) and the
+ * handoff pair (parse on one worker, run on the owner). A reply's mbuf
+ * comes back cut to the RST's length, with the RST in it.
+ */
+static void
+test_reply_mbuf_paths(void **state)
+{
+	struct mpn_burst_origin o = { .port = 0, .link = 0, .dir = MPN_DIR_IN2OUT,
+		.l2 = MPN_L2_ETHER };
+	struct mpn_owner_map om = { .mode = MPN_OWNER_HANDOFF, .n_workers = 1, .rss = NULL };
+	struct rte_mempool *mp;
+	struct rte_mbuf *m[2];
+	uint8_t verdict[2], owner[2];
+	struct tconn k;
+	struct env e;
+	unsigned int i;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	e.pol->tcp_maps[0].mptcp.join_refuse_action = MPN_JOIN_REFUSE_RESET;
+	mp = rte_pktmbuf_pool_create("refuse_mp", 63, 0, MPN_MBUF_PRIV_SIZE, 2048, SOCKET_ID_ANY);
+	assert_non_null(mp);
+	tconn_init(&k, 14, 40080, 5000);
+	for (i = 0; i < 2; i++) {
+		m[i] = rte_pktmbuf_alloc(mp);
+		assert_non_null(m[i]);
+		m[i]->data_len = (uint16_t)join_syn_frame(rte_pktmbuf_mtod(m[i], uint8_t *), &k,
+			0x55555555, 0);
+		m[i]->pkt_len = m[i]->data_len;
+		assert_int_equal(m[i]->data_len, 14 + 20 + 32);
+	}
+	/* Stateless-parse and run in one go (RSS placement). */
+	mpn_pipeline_run(&e.pl, e.pol, &o, &m[0], 1, &verdict[0], e.now += 10);
+	assert_int_equal(verdict[0], MPN_VERDICT_REPLY);
+	assert_int_equal(m[0]->data_len, 58);
+	assert_int_equal(m[0]->pkt_len, 58);
+	assert_rst_v4(rte_pktmbuf_mtod(m[0], uint8_t *), m[0]->data_len, &k, k.cseq + 1);
+	/* Handoff: the parse travels in the private area. */
+	mpn_pipeline_parse_for_handoff(&e.pl, &o, &m[1], 1, &om, &owner[1]);
+	assert_int_equal(owner[1], 0);
+	mpn_pipeline_run_parsed(&e.pl, e.pol, &o, &m[1], 1, &verdict[1], e.now += 10);
+	assert_int_equal(verdict[1], MPN_VERDICT_REPLY);
+	assert_int_equal(m[1]->data_len, 58);
+	assert_rst_v4(rte_pktmbuf_mtod(m[1], uint8_t *), m[1]->data_len, &k, k.cseq + 1);
+	assert_int_equal(mpn_tracker_stats(e.t)->join_rst_sent, 2);
+	rte_pktmbuf_free_bulk(m, 2);
+	rte_mempool_free(mp);
+	env_close(&e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -612,6 +664,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_join_early),
 		cmocka_unit_test(test_join_rate_limit),
 		cmocka_unit_test(test_add_addr_limit),
+		cmocka_unit_test(test_reply_mbuf_paths),
 	};
 	int rc;
 

@@ -50,7 +50,7 @@ mpn_rst_build(uint8_t *frame, uint32_t len, const struct mpn_pkt *p, enum mpn_l2
 {
 	uint8_t src[16], dst[16], mac[6], *ip = frame + p->l3_off, *tcp;
 	size_t alen = p->ip_version == 6 ? 16 : 4;
-	uint32_t ip_hlen = p->ip_version == 6 ? 40 : 20, seq, ack, seg_len, sum;
+	uint32_t ip_hlen = p->ip_version == 6 ? 40 : 20, seq, ack, seg_len, sum, new_len;
 	uint16_t sport = p->sport, dport = p->dport;
 	uint8_t flags;
 
@@ -120,5 +120,15 @@ mpn_rst_build(uint8_t *frame, uint32_t len, const struct mpn_pkt *p, enum mpn_l2
 	sum += 6 + MPN_RST_TCP_LEN;
 	sum = mpn_cksum_partial(tcp, MPN_RST_TCP_LEN, sum);
 	put16(tcp + 16, (uint16_t)~mpn_cksum_fold(sum));
-	return p->l3_off + ip_hlen + MPN_RST_TCP_LEN;
+	new_len = p->l3_off + ip_hlen + MPN_RST_TCP_LEN;
+	/*
+	 * Ethernet's shortest frame is 60 bytes before the FCS (IEEE 802.3):
+	 * pad with zeros rather than rely on every NIC to do it. The IP
+	 * length says where the datagram ends.
+	 */
+	if (l2 == MPN_L2_ETHER && new_len < MPN_RST_ETHER_MIN && len >= MPN_RST_ETHER_MIN) {
+		memset(frame + new_len, 0, MPN_RST_ETHER_MIN - new_len);
+		new_len = MPN_RST_ETHER_MIN;
+	}
+	return new_len;
 }

@@ -20,6 +20,9 @@
 /** Length of the RST's TCP header: 20 bytes and the 4-byte MP_TCPRST option. */
 #define MPN_RST_TCP_LEN 24
 
+/** Shortest Ethernet frame without its FCS: a shorter RST is padded with zeros. */
+#define MPN_RST_ETHER_MIN 60
+
 /** TTL (IPv4) or hop limit (IPv6) of a RST mpnorm sends. */
 #define MPN_RST_TTL 64
 
@@ -36,7 +39,8 @@ mpn_rst_may_answer(enum mpn_pkt_status status, const struct mpn_pkt *p, uint32_t
 /**
  * Turn @p frame, parsed as @p p (mpn_rst_may_answer() true), into a RST
  * travelling back to its sender, in place:
- *  - link layer kept (VLAN tags included); Ethernet addresses swapped;
+ *  - link layer kept (VLAN tags included); Ethernet addresses swapped,
+ *    the frame padded with zeros to MPN_RST_ETHER_MIN bytes;
  *  - IP addresses swapped, IP options and IPv6 extension headers left
  *    out, TTL / hop limit MPN_RST_TTL, DSCP/ECN 0, header checksum set;
  *  - TCP ports swapped; sequence numbers by RFC 9293 §3.10.7.1 (RFC 793

@@ -65,7 +65,8 @@ def csum(b):
 d = open(sys.argv[1], "rb").read()
 ts, _, caplen, _ = struct.unpack("<IIII", d[24:40])
 f = d[40:40 + caplen]
-ip, tcp = f[14:34], f[34:]
+ip = f[14:34]
+tcp = f[34:14 + struct.unpack("!H", ip[2:4])[0]]   # the IP length, not the Ethernet padding
 sport, dport, seq, ack, off, flags = struct.unpack("!HHIIBB", tcp[:14])
 print("ts", ts, "len", caplen, "macs", f[:6].hex(), f[6:12].hex())
 print("ip", ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20])), "ttl", ip[8],
@@ -74,8 +75,8 @@ print("tcp", sport, dport, seq, ack, "flags", hex(flags), "opt", tcp[20:24].hex(
       "tcpsum", hex(csum(ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)))
 PY
 sed 's/^/# /' "$TMP/rst.txt"
-check "reset: the RST takes the SYN's place and time stamp, 58 bytes" \
-	grep -qx "ts 1700000000 len 58 macs 02000000005c 0200000000d5" "$TMP/rst.txt"
+check "reset: the RST takes the SYN's place and time stamp, 60 bytes (58, padded for Ethernet)" \
+	grep -qx "ts 1700000000 len 60 macs 02000000005c 0200000000d5" "$TMP/rst.txt"
 check "reset: addresses swapped, TTL 64, IP checksum valid" \
 	grep -qx "ip 10.0.2.2 10.0.2.1 ttl 64 ipsum 0xffff" "$TMP/rst.txt"
 check "reset: ports swapped, SEQ 0, ACK 1001, RST|ACK, MP_TCPRST reason 3, TCP checksum valid" \

@@ -11,6 +11,7 @@
  *  - for every refusal, THE INVARIANT (ctx.h): the refused segment changed
  *    no subflow entry or connection record, limits included.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include <rte_eal.h>
@@ -481,6 +482,54 @@ test_rst_subflow_limit(void **state)
 	env_close(&e);
 }
 
+/*
+ * A join over the limit found only at its third ACK (another join took the
+ * last place meanwhile): dropped, not answered. The responder already
+ * holds that subflow; only a join SYN is answered.
+ */
+static void
+test_third_ack_limit_not_answered(void **state)
+{
+	static uint8_t f[2048];
+	struct mpn_norm_result res;
+	uint32_t ra[2] = { 0x01020304, 0x05060708 }, rb[2] = { 0x0a0b0c0d, 0x0e0f1011 }, len, out;
+	uint8_t o[24], h[20];
+	struct tconn k, j[2];
+	struct env e;
+	unsigned int i;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	e.pol->tcp_maps[0].mptcp.join_refuse_action = MPN_JOIN_REFUSE_RESET;
+	e.pol->tcp_maps[0].mptcp.subflow_limit = 2;
+	tconn_init(&k, 16, 40100, 5000);
+	mptcp_handshake(&e, &k, KA, KB);
+	/* Both join SYNs are admitted: one active subflow, room for one more. */
+	for (i = 0; i < 2; i++) {
+		tconn_init(&j[i], (uint8_t)(17 + i), (uint16_t)(40101 + i), 5000);
+		join_syn(o, token_of(1, KB), ra[i]);
+		assert_true(xmit(&e, &j[i], true, TH_SYN, j[i].cseq, 0, 65535, o, 12, 0, &res));
+		mpn_mptcp_join_hmac(1, KB, KA, rb[i], ra[i], h);
+		join_synack(o, h, rb[i]);
+		assert_true(xmit(&e, &j[i], false, TH_SYN | TH_ACK, j[i].sseq, j[i].cseq + 1, 65535,
+			o, 16, 0, &res));
+	}
+	/* The first third ACK takes the last place ... */
+	mpn_mptcp_join_hmac(1, KA, KB, ra[0], rb[0], h);
+	join_ack(o, h);
+	assert_true(xmit(&e, &j[0], true, TH_ACK, j[0].cseq + 1, j[0].sseq + 1, 65535, o, 24, 0,
+		&res));
+	/* ... so the second is refused at its third ACK, and not answered. */
+	mpn_mptcp_join_hmac(1, KA, KB, ra[1], rb[1], h);
+	join_ack(o, h);
+	len = build(f, &j[1].c, &j[1].s, TH_ACK, j[1].cseq + 1, j[1].sseq + 1, 65535, o, 24, 0);
+	assert_int_equal(run_one(&e, f, len, MPN_L2_ETHER, &out), MPN_VERDICT_DROP);
+	assert_int_equal(e.pl.ctx[0].res.drop_reason, MPN_REASON_MPTCP_SUBFLOW_LIMIT);
+	assert_int_equal(out, len);
+	assert_int_equal(mpn_tracker_stats(e.t)->join_rst_sent, 0);
+	env_close(&e);
+}
+
 /* join-early: a join SYN before the MP_CAPABLE third ACK (a v0 record exists from the SYN/ACK). */
 static void
 test_join_early(void **state)
@@ -603,6 +652,53 @@ test_add_addr_limit(void **state)
 }
 
 /*
+ * The record's limit counters as the commit stage uses them: a place taken
+ * by a segment refused later is given back; a new second starts afresh.
+ */
+static void
+test_conn_limit_counters(void **state)
+{
+	struct mpn_conn *c;
+	struct tconn k;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	tconn_init(&k, 15, 40090, 5000);
+	mptcp_handshake(&e, &k, KA, KB);
+	c = mpn_conn_lookup(e.ct, token_of(1, KB));
+	assert_non_null(c);
+	assert_true(mpn_conn_handshake_done(c));
+	/* join-rate-limit 2 in second 7. */
+	assert_true(mpn_conn_join_rate_ok(c, 7, 2));
+	assert_int_equal(mpn_conn_join_rate_take(c, 7, 2), 0);
+	assert_int_equal(mpn_conn_join_rate_take(c, 7, 2), 0);
+	assert_false(mpn_conn_join_rate_ok(c, 7, 2));
+	assert_int_equal(mpn_conn_join_rate_take(c, 7, 2), -EBUSY);
+	mpn_conn_join_rate_put(c, 7);
+	assert_true(mpn_conn_join_rate_ok(c, 7, 2));
+	/* A give-back for another second changes nothing; a new second starts at 0. */
+	assert_int_equal(mpn_conn_join_rate_take(c, 7, 2), 0);
+	mpn_conn_join_rate_put(c, 6);
+	assert_false(mpn_conn_join_rate_ok(c, 7, 2));
+	assert_true(mpn_conn_join_rate_ok(c, 8, 2));
+	assert_int_equal(mpn_conn_join_rate_take(c, 8, 1), 0);
+	assert_int_equal(mpn_conn_join_rate_take(c, 8, 1), -EBUSY);
+	/* No limit: always room, nothing counted. */
+	assert_int_equal(mpn_conn_join_rate_take(c, 8, 0), 0);
+	/* add-addr-limit 3: two planned plus one more fit, not two more. */
+	assert_true(mpn_conn_addaddr_ok(c, 3, 2));
+	assert_false(mpn_conn_addaddr_ok(c, 3, 3));
+	assert_int_equal(mpn_conn_addaddr_take(c, 3, 2), 0);
+	assert_int_equal(mpn_conn_addaddr_take(c, 3, 2), -EBUSY);
+	assert_int_equal(mpn_conn_addaddr_take(c, 3, 1), 0);
+	mpn_conn_addaddr_put(c, 1);
+	assert_int_equal(c->addaddr_announced, 2);
+	assert_true(mpn_conn_addaddr_ok(c, 0, 100));
+	env_close(&e);
+}
+
+/*
  * The mbuf paths the live worker takes: mpn_pipeline_run() (RSS) and the
  * handoff pair (parse on one worker, run on the owner). A reply's mbuf
  * comes back cut to the RST's length, with the RST in it.
@@ -669,6 +765,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_join_rate_limit),
 		cmocka_unit_test(test_add_addr_limit),
 		cmocka_unit_test(test_reply_mbuf_paths),
+		cmocka_unit_test(test_conn_limit_counters),
+		cmocka_unit_test(test_third_ack_limit_not_answered),
 	};
 	int rc;
 

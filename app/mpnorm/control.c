@@ -318,6 +318,12 @@ render_tcp_map(struct mpn_render *r, const struct mpn_tcp_map *m)
 			mpn_render_str(r, subtypes[s], mpn_action_name(m->mptcp.subtype_action[s]));
 	mpn_render_str(r, "unknown", mpn_action_name(m->mptcp.subtype_action[9]));
 	mpn_render_bool(r, "addresses-restricted", m->mptcp.add_addr.restricted);
+	mpn_render_str(r, "join-refuse-action",
+		mpn_join_refuse_action_name(m->mptcp.join_refuse_action));
+	mpn_render_u64(r, "join-refuse-rate", m->mptcp.join_refuse_rate);
+	mpn_render_u64(r, "join-rate-limit", m->mptcp.join_rate_limit);
+	mpn_render_u64(r, "add-addr-limit", m->mptcp.add_addr_limit);
+	mpn_render_str(r, "join-early", m->mptcp.join_early_drop ? "drop" : "allow");
 	mpn_render_section_end(r);
 	mpn_render_section_end(r);
 }

@@ -444,6 +444,19 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 				}
 				stats.tx++;
 				stats.port[0].tx++;
+			} else if (verdicts[i] == MPN_VERDICT_REPLY) {
+				/*
+				 * A refused join answered with a RST (join-refuse-action
+				 * reset): the output holds what mpnorm puts on the wire,
+				 * so the RST is written where the SYN was, with its time
+				 * stamp; its swapped addresses show which way it goes.
+				 * The SYN counts as dropped, so the RST is no packet
+				 * out (packets_in = out + dropped, as live).
+				 */
+				mpn_pcap_out_write(out, s->ts_sec, s->ts_frac,
+					rte_pktmbuf_mtod(pkts[i], const uint8_t *), pkts[i]->data_len,
+					pkts[i]->data_len);
+				stats.port[0].tx++;
 			}
 			rte_pktmbuf_free(pkts[i]);
 		}

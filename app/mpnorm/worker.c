@@ -45,22 +45,58 @@ mpn_worker_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_i
 	return sent;
 }
 
-/* Send what the pipeline forwards, free the rest. */
+/*
+ * The RSTs answering refused joins, back out of their receiving port. The
+ * refused segment was already counted as dropped (with its reason), so a
+ * RST is no packet out: `packets_in = out + dropped` holds; the port's TX
+ * counter and the tracker's join_rst_sent count it. One the queue will
+ * not take is freed and counted nowhere else.
+ */
+static void
+reply_tx(struct mpn_worker_stats *stats, uint16_t cfg_port, uint16_t port_id, uint16_t queue,
+	struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t sent = 0;
+	unsigned int tries = 0;
+
+	while (sent < n) {
+		sent += rte_eth_tx_burst(port_id, queue, pkts + sent, n - sent);
+		if (sent == n || ++tries > TX_RETRIES)
+			break;
+	}
+	mpn_stats_add(&stats->port[cfg_port].tx, sent);
+	if (unlikely(sent < n)) {
+		rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+		mpn_stats_add(&stats->port[cfg_port].tx_dropped, n - sent);
+	}
+}
+
+/*
+ * Send what the pipeline forwards to the peer port, and the RSTs it built
+ * in answer to refused joins (MPN_VERDICT_REPLY) back out of the port they
+ * came in on, toward the joining host; free the rest. Each port has one TX
+ * queue per worker (queue = worker index), so the reply queue is this
+ * worker's own on the receiving port.
+ */
 static void
 send_verdicts(struct mpn_worker *w, const struct mpn_rxq *q, struct rte_mbuf **pkts, uint16_t n,
 	const uint8_t *verdicts)
 {
-	struct rte_mbuf *fwd[MPN_MAX_BURST];
-	uint16_t i, n_fwd = 0;
+	struct rte_mbuf *fwd[MPN_MAX_BURST], *back[MPN_MAX_BURST];
+	uint16_t i, n_fwd = 0, n_back = 0;
 
 	for (i = 0; i < n; i++) {
 		if (verdicts[i] == MPN_VERDICT_FORWARD)
 			fwd[n_fwd++] = pkts[i];
+		else if (verdicts[i] == MPN_VERDICT_REPLY)
+			back[n_back++] = pkts[i];
 		else
 			rte_pktmbuf_free(pkts[i]);
 	}
 	if (n_fwd > 0)
 		mpn_worker_tx(w->stats, q->tx_cfg_port, q->tx_port_id, q->queue, fwd, n_fwd);
+	if (n_back > 0)
+		reply_tx(w->stats, q->origin.port, q->port_id, q->queue, back, n_back);
 }
 
 /*

@@ -261,8 +261,13 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 	static const char *const known[] = {
 		"add-addr", "addresses", "dss", "join", "malformed", "mode", "mp-capable",
 		"mp-fail", "mp-fastclose", "mp-join", "mp-prio", "mp-tcprst", "private",
-		"join-pending-limit", "remove-addr", "subflow-limit", "unknown", NULL,
+		"join-pending-limit", "remove-addr", "subflow-limit", "unknown",
+		/* Issue 16: active join refusal and per-connection limits (RFC 7430). */
+		"join-refuse-action", "join-refuse-rate", "join-rate-limit", "add-addr-limit",
+		"join-early", NULL,
 	};
+	static const char *const refuse_actions[] = { "drop", "reset", NULL };
+	static const char *const early_words[] = { "allow", "drop", NULL };
 	/* Subtype names in the order of their values (RFC 8684 §7.4). */
 	static const char *const subtypes[] = {
 		"mp-capable", "mp-join", "dss", "add-addr", "remove-addr", "mp-prio",
@@ -274,6 +279,7 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 	struct mpn_mptcp_policy *mp = &m->mptcp;
 	unsigned int i;
 	int mode = (int)mp->mode, join = (int)mp->join;
+	int refuse = (int)mp->join_refuse_action, early = mp->join_early_drop ? 1 : 0;
 	enum mpn_action unknown = MPN_ACTION_ALLOW;
 
 	if (s == NULL)
@@ -289,8 +295,17 @@ load_mptcp_section(struct mpn_cfg_loader *ld, const config_setting_t *tm,
 			get_action(ld, s, "malformed", ALLOW_CLEAR_DROP, &mp->malformed) != 0 ||
 			get_action(ld, s, "private", ANY_ACTION,
 				&mp->subtype_action[0xf]) != 0 ||
-			get_action(ld, s, "unknown", ANY_ACTION, &unknown) != 0)
+			get_action(ld, s, "unknown", ANY_ACTION, &unknown) != 0 ||
+			get_word(ld, s, "join-refuse-action", refuse_actions, &refuse) != 0 ||
+			mpn_cfg_get_uint(ld, s, "join-refuse-rate", 1, 100000,
+				&mp->join_refuse_rate) != 0 ||
+			mpn_cfg_get_uint(ld, s, "join-rate-limit", 0, 100000,
+				&mp->join_rate_limit) != 0 ||
+			mpn_cfg_get_uint(ld, s, "add-addr-limit", 0, 255, &mp->add_addr_limit) != 0 ||
+			get_word(ld, s, "join-early", early_words, &early) != 0)
 		return -1;
+	mp->join_refuse_action = (enum mpn_join_refuse_action)refuse;
+	mp->join_early_drop = early == 1;
 	mp->mode = (enum mpn_mptcp_mode)mode;
 	mp->join = (enum mpn_join_policy)join;
 	for (i = 9; i < 0xf; i++)

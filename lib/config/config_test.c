@@ -248,6 +248,8 @@ static const char *policy_text =
 	"    mptcp = { mode = \"fallback\"; add-addr = \"alert\"; dss = \"allow\"; mp-prio = \"clear\";\n"
 	"              private = \"drop\"; unknown = \"clear\"; malformed = \"clear\";\n"
 	"              join = \"allow-unknown\"; subflow-limit = 4;\n"
+	"              join-refuse-action = \"reset\"; join-refuse-rate = 25; join-rate-limit = 3;\n"
+	"              add-addr-limit = 6; join-early = \"drop\";\n"
 	"              addresses = { allow = [ \"10.0.0.0/8\", \"2001:db8::/32\" ]; ports = ( 0, \"5000-5010\" );\n"
 	"                            action = \"drop\"; }; };\n"
 	"  }\n"
@@ -310,6 +312,11 @@ test_policy_every_knob(void **state)
 	assert_int_equal(m->mptcp.malformed, MPN_ACTION_CLEAR);
 	assert_int_equal(m->mptcp.join, MPN_JOIN_ALLOW_UNKNOWN);
 	assert_int_equal(m->mptcp.subflow_limit, 4);
+	assert_int_equal(m->mptcp.join_refuse_action, MPN_JOIN_REFUSE_RESET);
+	assert_int_equal(m->mptcp.join_refuse_rate, 25);
+	assert_int_equal(m->mptcp.join_rate_limit, 3);
+	assert_int_equal(m->mptcp.add_addr_limit, 6);
+	assert_true(m->mptcp.join_early_drop);
 	assert_true(m->mptcp.add_addr.restricted);
 	assert_int_equal(m->mptcp.add_addr.n_prefixes, 2);
 	assert_int_equal(m->mptcp.add_addr.prefixes[1].family, 6);
@@ -376,6 +383,17 @@ test_policy_errors(void **state)
 	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { addresses = { allow = [ \"10.0.0.0/40\" ]; }; }; } );\n",
 		2, "not an IPv4 or IPv6 prefix");
 	expect_error("tcp-maps = ( { name = \"m\";\n  mss-clamp = 10; } );\n", 2, "too small");
+	/* Issue 16: join refusal and per-connection limits. */
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = {\n join-refuse-action = \"rst\"; }; } );\n",
+		3, "'join-refuse-action' must be one of \"drop\", \"reset\"");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { join-refuse-rate = 0; }; } );\n", 2,
+		"out of range");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { join-rate-limit = 100001; }; } );\n", 2,
+		"out of range");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { add-addr-limit = 256; }; } );\n", 2,
+		"out of range");
+	expect_error("tcp-maps = ( { name = \"m\";\n mptcp = { join-early = true; }; } );\n", 2,
+		"'join-early' must be one of \"allow\", \"drop\"");
 	/*
 	 * libconfig 1.5 wraps 32-bit overflows (4294967396 would read as 100):
 	 * the literal the user wrote is refused, quoted.

@@ -169,6 +169,11 @@ write_tcp_map(config_setting_t *list, const struct mpn_tcp_map *m)
 	set_ports(a, "ports", p->add_addr.ports, p->add_addr.n_ports);
 	set_str(a, "hmac", p->add_addr.hmac == MPN_ADDADDR_HMAC_ENFORCE ? "enforce" : "ignore");
 	set_str(a, "action", mpn_action_name(p->add_addr.action));
+	set_str(mp, "join-refuse-action", mpn_join_refuse_action_name(p->join_refuse_action));
+	set_uint(mp, "join-refuse-rate", p->join_refuse_rate);
+	set_uint(mp, "join-rate-limit", p->join_rate_limit);
+	set_uint(mp, "add-addr-limit", p->add_addr_limit);
+	set_str(mp, "join-early", p->join_early_drop ? "drop" : "allow");
 }
 
 static void

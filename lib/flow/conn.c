@@ -1267,3 +1267,120 @@ mpn_conn_state_name(const struct mpn_conn *c)
 		return "open";
 	return why == MPN_CONN_CLOSED_FASTCLOSE ? "fastclosed" : "closed";
 }
+
+/*
+ * Per-connection limits against join-based DoS (RFC 7430 §2.2, issue 16).
+ * The check stage asks (read-only); the commit stage takes a place with a
+ * CAS, for forwarded segments only, and refuses the segment if another
+ * worker took the last place in between (nothing changed then).
+ */
+#define RATE_COUNT_MASK ((UINT64_C(1) << MPN_CONN_RATE_BITS) - 1)
+
+bool
+mpn_conn_join_rate_ok(const struct mpn_conn *c, uint64_t second, unsigned int limit)
+{
+	uint64_t v = __atomic_load_n(&c->join_rate, __ATOMIC_RELAXED);
+	uint64_t sec = second & (UINT64_MAX >> MPN_CONN_RATE_BITS);
+
+	if (limit == 0 || (v >> MPN_CONN_RATE_BITS) != sec)
+		return true;
+	return (v & RATE_COUNT_MASK) < limit;
+}
+
+int
+mpn_conn_join_rate_take(struct mpn_conn *c, uint64_t second, unsigned int limit)
+{
+	uint64_t sec = second & (UINT64_MAX >> MPN_CONN_RATE_BITS);
+	uint64_t v = __atomic_load_n(&c->join_rate, __ATOMIC_RELAXED), nv;
+
+	if (limit == 0)
+		return 0;
+	do {
+		if ((v >> MPN_CONN_RATE_BITS) != sec)
+			nv = sec << MPN_CONN_RATE_BITS | 1;
+		else if ((v & RATE_COUNT_MASK) >= limit || (v & RATE_COUNT_MASK) == RATE_COUNT_MASK)
+			return -EBUSY;
+		else
+			nv = v + 1;
+	} while (!__atomic_compare_exchange_n(&c->join_rate, &v, nv, false, __ATOMIC_RELAXED,
+			__ATOMIC_RELAXED));
+	return 0;
+}
+
+bool
+mpn_conn_handshake_done(const struct mpn_conn *c)
+{
+	unsigned int i;
+
+	if (c->remote)
+		return true;
+	for (i = 0; i < MPN_CONN_MAX_SUBFLOWS; i++) {
+		struct mpn_conn_subflow s;
+		uint8_t st;
+
+		if (!slot_read(&c->sf[i], &s) || s.role != MPN_ROLE_INITIAL)
+			continue;
+		st = __atomic_load_n(&c->sf[i].tcp_state, __ATOMIC_RELAXED);
+		/* The third ACK moves the initial subflow out of its handshake. */
+		return st != MPN_TCP_SYN_SENT && st != MPN_TCP_SYN_RECV;
+	}
+	return true;   /* the initial subflow is not observed here (any more) */
+}
+
+bool
+mpn_conn_addr_known(const struct mpn_conn *c, uint8_t side, uint8_t id, uint8_t family,
+	const uint8_t *addr)
+{
+	size_t alen = family == 6 ? 16 : 4;
+	unsigned int i;
+
+	for (i = 0; i < MPN_CONN_MAX_ADDRS; i++) {
+		struct mpn_conn_addr a;
+
+		if (addr_read(&c->addr[i], &a) && a.side == side && a.id == id &&
+				a.family == family && memcmp(a.addr, addr, alen) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit, unsigned int planned)
+{
+	return limit == 0 ||
+		(uint64_t)__atomic_load_n(&c->addaddr_announced, __ATOMIC_RELAXED) + planned < limit;
+}
+
+int
+mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit, unsigned int n)
+{
+	uint32_t v = __atomic_load_n(&c->addaddr_announced, __ATOMIC_RELAXED);
+
+	if (n == 0)
+		return 0;
+	do {
+		if (limit != 0 && (uint64_t)v + n > limit)
+			return -EBUSY;
+	} while (!__atomic_compare_exchange_n(&c->addaddr_announced, &v, v + n, false,
+			__ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return 0;
+}
+
+void
+mpn_conn_addaddr_put(struct mpn_conn *c, unsigned int n)
+{
+	__atomic_sub_fetch(&c->addaddr_announced, n, __ATOMIC_RELAXED);
+}
+
+void
+mpn_conn_join_rate_put(struct mpn_conn *c, uint64_t second)
+{
+	uint64_t sec = second & (UINT64_MAX >> MPN_CONN_RATE_BITS);
+	uint64_t v = __atomic_load_n(&c->join_rate, __ATOMIC_RELAXED);
+
+	/* Only within the same second, and never below zero. */
+	while ((v >> MPN_CONN_RATE_BITS) == sec && (v & RATE_COUNT_MASK) > 0)
+		if (__atomic_compare_exchange_n(&c->join_rate, &v, v - 1, false, __ATOMIC_RELAXED,
+				__ATOMIC_RELAXED))
+			break;
+}

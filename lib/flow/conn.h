@@ -188,6 +188,14 @@ struct mpn_conn {
 	uint64_t cleared;
 	uint64_t joins_ok, joins_bad, joins_refused, joins_limit, joins_evicted;
 	uint64_t addaddr, addaddr_denied, rmaddr;
+	/*
+	 * Per-connection limits (RFC 7430 §2.2, issue 16), read by the check
+	 * stage, taken with a CAS by the commit stage (forwarded segments only).
+	 * join_rate: the second joins are counted in (high bits) and how many
+	 * were admitted in it (low MPN_CONN_RATE_BITS bits).
+	 */
+	uint64_t join_rate;
+	uint32_t addaddr_announced;   /**< new ADD_ADDR announcements forwarded */
 
 	struct mpn_conn_subflow sf[MPN_CONN_MAX_SUBFLOWS];
 	struct mpn_conn_addr addr[MPN_CONN_MAX_ADDRS];
@@ -405,6 +413,61 @@ mpn_conn_slot_state(struct mpn_conn *c, int slot, uint16_t gen, uint8_t tcp_stat
 void
 mpn_conn_slot_add(struct mpn_conn *c, int slot, uint16_t gen, uint64_t pkts, uint64_t bytes,
 	uint64_t drops);
+
+/** Bits of mpn_conn.join_rate that count joins within one second. */
+#define MPN_CONN_RATE_BITS 20
+
+/**
+ * Whether one more join fits in second @p second under @p limit joins per
+ * second (0: no limit). Read-only, for the check stage.
+ */
+bool
+mpn_conn_join_rate_ok(const struct mpn_conn *c, uint64_t second, unsigned int limit);
+
+/**
+ * Count one join in second @p second (commit stage).
+ * @return 0, or -EBUSY if another worker took the last place meanwhile
+ */
+int
+mpn_conn_join_rate_take(struct mpn_conn *c, uint64_t second, unsigned int limit);
+
+/**
+ * Whether the connection's initial subflow was seen completing its
+ * handshake (the MP_CAPABLE third ACK, RFC 8684 §3.1), or is not observed
+ * here at all (records from the token directory, initial subflow gone).
+ */
+bool
+mpn_conn_handshake_done(const struct mpn_conn *c);
+
+/**
+ * Whether @p side already announced address @p id as @p addr (a
+ * retransmitted ADD_ADDR is no new announcement).
+ */
+bool
+mpn_conn_addr_known(const struct mpn_conn *c, uint8_t side, uint8_t id, uint8_t family,
+	const uint8_t *addr);
+
+/**
+ * Whether one more ADD_ADDR announcement fits under @p limit (0: no
+ * limit), @p planned more being already on their way.
+ */
+bool
+mpn_conn_addaddr_ok(const struct mpn_conn *c, unsigned int limit, unsigned int planned);
+
+/**
+ * Count @p n announcements at once (commit stage).
+ * @return 0, or -EBUSY if they no longer fit (another worker's came first)
+ */
+int
+mpn_conn_addaddr_take(struct mpn_conn *c, unsigned int limit, unsigned int n);
+
+/** Give back @p n announcements taken by a segment that was then refused. */
+void
+mpn_conn_addaddr_put(struct mpn_conn *c, unsigned int n);
+
+/** Give back a join counted in @p second by a segment that was then refused. */
+void
+mpn_conn_join_rate_put(struct mpn_conn *c, uint64_t second);
 
 /** Mark the connection closed (MP_FASTCLOSE): its subflows close as their workers see it. */
 void

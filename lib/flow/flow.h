@@ -358,7 +358,13 @@ mpn_flow_close_name(uint8_t why);
 	X(seq_past_win, "data beyond the receiver's window (seen)") \
 	X(window_variation, "right window edge moved back (seen)") \
 	X(exceed_mss, "payload above the receiver's MSS (seen)") \
-	X(ttl_evasion, "TTL below the connection's first (seen)")
+	X(ttl_evasion, "TTL below the connection's first (seen)") \
+	/* Issue 16: active join refusal and per-connection limits. */ \
+	X(joins_rate, "join SYNs over their connection's join-rate-limit") \
+	X(joins_early, "join SYNs before their connection's MP_CAPABLE third ACK (join-early drop)") \
+	X(addaddr_limit, "ADD_ADDR over their connection's add-addr-limit") \
+	X(join_rst_sent, "refused join SYNs answered with RST + MP_TCPRST 0x03 (join-refuse-action reset)") \
+	X(join_rst_suppressed, "refused join SYNs not answered: over join-refuse-rate")
 
 /** Per-tracker counters: plain integers, one writer (the worker). */
 struct mpn_track_stats {

@@ -158,6 +158,23 @@ mpn_check_join_syn(struct mpn_check *x, int j)
 		return false; /* monitored or not: nothing to tie it to */
 	}
 	if (c != NULL) {
+		/*
+		 * RFC 7430 §2.2 (join-based DoS): a join before the connection is
+		 * fully established (its MP_CAPABLE third ACK not yet seen), and
+		 * more joins a second than join-rate-limit, are refused before
+		 * they take a slot. The rate is counted by the commit stage.
+		 */
+		if (mp->join_early_drop && !mpn_conn_handshake_done(c)) {
+			mpn_stats_inc(&t->stats.joins_early);
+			mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_EARLY, off, o->len,
+				MPN_MPTCP_MP_JOIN);
+			return false;
+		}
+		if (!mpn_conn_join_rate_ok(c, mpn_track_second(t, x->now), mp->join_rate_limit)) {
+			mpn_stats_inc(&t->stats.joins_rate);
+			mpn_check_drop(x, MPN_REASON_MPTCP_JOIN_RATE, off, o->len, MPN_MPTCP_MP_JOIN);
+			return false;
+		}
 		mpn_check_limits(x, &lim);
 		rc = mpn_conn_join_admissible(c, &lim);
 		if (rc == 0) {
@@ -435,6 +452,18 @@ plan_addr(struct mpn_check *x, unsigned int i, uint8_t hmac)
 	pl->sh |= MPN_SH_ADDRS;
 }
 
+/* A new announcement under add-addr-limit: the commit stage counts it. */
+static void
+plan_addr_new(struct mpn_check *x, unsigned int i, uint8_t hmac)
+{
+	struct mpn_track_plan *pl = &x->c->plan;
+	unsigned int before = pl->n_addr;
+
+	plan_addr(x, i, hmac);
+	if (pl->n_addr > before)
+		pl->n_addr_new++;
+}
+
 /*
  * ADD_ADDR (RFC 8684 §3.4.1). Its HMAC covers the address, so an address
  * cannot be rewritten: pass, clear or drop. Echoes (E = 1) only
@@ -451,6 +480,7 @@ add_addr(struct mpn_check *x, struct mpn_subflow *sh, int s, unsigned int i)
 	uint64_t key_a, key_b;
 	/* No port: the peer uses the port of this subflow (RFC 8684 §3.4.1). */
 	uint16_t port = o->u.add_addr.has_port ? o->u.add_addr.port : x->p->sport;
+	bool is_new = false;
 
 	if (o->u.add_addr.echo)
 		return;
@@ -468,6 +498,30 @@ add_addr(struct mpn_check *x, struct mpn_subflow *sh, int s, unsigned int i)
 				res->mo_off[i], o->len, MPN_MPTCP_KIND, MPN_MPTCP_ADD_ADDR);
 		return;
 	}
+	/*
+	 * add-addr-limit (RFC 7430 §2.2: a peer announcing address after
+	 * address makes the other open subflow after subflow). Counted per
+	 * connection, new announcements only: a retransmitted ADD_ADDR (same
+	 * side, id and address) is no new one. The commit stage counts it.
+	 */
+	if (x->m->mptcp.add_addr_limit != 0 && sh->conn != NULL && !mpn_conn_addr_known(sh->conn,
+			side, o->u.add_addr.addr_id, o->u.add_addr.family, o->u.add_addr.addr)) {
+		/* Earlier new announcements of this same segment count too. */
+		if (!mpn_conn_addaddr_ok(sh->conn, x->m->mptcp.add_addr_limit,
+				x->c->plan.n_addr_new)) {
+			mpn_stats_inc(&t->stats.addaddr_limit);
+			if (ap->action == MPN_ACTION_DROP)
+				mpn_check_drop(x, MPN_REASON_MPTCP_ADDADDR_LIMIT, res->mo_off[i], o->len,
+					MPN_MPTCP_ADD_ADDR);
+			else if (!mpn_norm_opt_cleared(res, res->mo_off[i]))
+				mpn_norm_add_act(res, MPN_NACT_CLEAR_OPTION,
+					MPN_REASON_MPTCP_ADDADDR_LIMIT, res->mo_off[i], o->len,
+					MPN_MPTCP_KIND, MPN_MPTCP_ADD_ADDR);
+			return;
+		}
+		is_new = true;
+	}
+	/* (With a connection record, as is_new requires, the keys are known.) */
 	if (!conn_keys(sh, &key_a, &key_b, &version))
 		return;
 	if (version == 1 && o->u.add_addr.has_hmac) {
@@ -501,7 +555,10 @@ add_addr(struct mpn_check *x, struct mpn_subflow *sh, int s, unsigned int i)
 			break;
 		}
 	}
-	plan_addr(x, i, hv);
+	if (is_new)
+		plan_addr_new(x, i, hv);
+	else
+		plan_addr(x, i, hv);
 }
 
 /*

@@ -19,6 +19,8 @@
  *              change. Nothing is changed here.
  *  - commit:   only for a packet that will be forwarded, the plan is
  *              carried out (tables, token table, join state, keys, TTL...)
+ *  - reply:    a refused join SYN, under `join-refuse-action reset`, is
+ *              turned into the RST that answers it (rst_build.c)
  *  - rewrite:  res.acts applied to the frame, checksums patched
  *  - account:  counters, per-class counters, trace, alert log
  *
@@ -67,6 +69,7 @@ struct mpn_track_plan {
 	uint8_t n_addr;           /**< ADD_ADDR/REMOVE_ADDR options to record, indexes into res.mo */
 	uint8_t addr_mo[MPN_NORM_MAX_MPOPTS];
 	uint8_t addr_hmac[MPN_NORM_MAX_MPOPTS]; /**< enum mpn_conn_addr_hmac, per ADD_ADDR */
+	uint8_t n_addr_new;       /**< of them, new announcements counted by add-addr-limit */
 	struct mpn_conn *join_conn;
 	struct mpn_conn *fastclose_conn;
 	const struct mpn_track_dir_record *remote; /**< MPN_SH_REMOTE: the keys it came with */
@@ -87,6 +90,9 @@ struct mpn_pkt_ctx {
 	struct mpn_subflow *sf;   /**< the entry after commit (for account), or NULL */
 	struct mpn_flow_key key;  /**< canonical key, observation point included */
 	struct mpn_track_plan plan;
+	/** The frame was turned into a RST answering it (stage_reply.c), reply_len long. */
+	bool reply;
+	uint32_t reply_len;
 };
 
 /**

@@ -88,6 +88,7 @@ run_batch(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 		if (t != NULL && c->tcp) {
 			t->burst_from = i;
 			mpn_stage_commit(t, policy, from, c, now);
+			mpn_stage_reply(t, policy, from, c, now);
 		}
 	}
 	if (t != NULL)
@@ -114,9 +115,9 @@ trace_keep(struct mpn_pipeline *pl, unsigned int i, const uint8_t *frame, uint32
 }
 
 void
-mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+mpn_pipeline_run_frames_reply(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, uint8_t **frames, const uint32_t *lens, uint16_t n,
-	uint8_t *verdicts, uint64_t now)
+	uint8_t *verdicts, uint32_t *out_lens, uint64_t now)
 {
 	unsigned int done, i, k;
 
@@ -129,6 +130,41 @@ mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy
 			mpn_stage_parse(&pl->ctx[i], frames[done + i], lens[done + i], from);
 		}
 		run_batch(pl, policy, from, k, verdicts + done, now);
+		if (out_lens != NULL)
+			for (i = 0; i < k; i++)
+				out_lens[done + i] = pl->ctx[i].reply ? pl->ctx[i].reply_len :
+					lens[done + i];
+	}
+}
+
+void
+mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, uint8_t **frames, const uint32_t *lens, uint16_t n,
+	uint8_t *verdicts, uint64_t now)
+{
+	mpn_pipeline_run_frames_reply(pl, policy, from, frames, lens, n, verdicts, NULL, now);
+}
+
+/*
+ * A reply's mbuf is cut to the RST's length. A chained mbuf (never with
+ * mpnorm's pools) is not answered: the RST would drag the tail along.
+ */
+static void
+trim_replies(struct mpn_pipeline *pl, struct rte_mbuf **pkts, unsigned int k, uint8_t *verdicts)
+{
+	unsigned int i;
+
+	for (i = 0; i < k; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (verdicts[i] != MPN_VERDICT_REPLY)
+			continue;
+		if (m->nb_segs != 1) {
+			verdicts[i] = MPN_VERDICT_DROP;
+			continue;
+		}
+		m->data_len = (uint16_t)pl->ctx[i].reply_len;
+		m->pkt_len = pl->ctx[i].reply_len;
 	}
 }
 
@@ -153,6 +189,7 @@ mpn_pipeline_run(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 			mpn_stage_parse(&pl->ctx[i], frame, rte_pktmbuf_data_len(m), from);
 		}
 		run_batch(pl, policy, from, k, verdicts + done, now);
+		trim_replies(pl, pkts + done, k, verdicts + done);
 	}
 }
 
@@ -217,6 +254,7 @@ restore_parsed(struct mpn_pkt_ctx *c, struct rte_mbuf *m, const struct mpn_burst
 	c->len = rte_pktmbuf_data_len(m);
 	c->pos = -1;
 	c->sf = NULL;
+	c->reply = false;
 	c->plan.op = MPN_PLAN_NONE;
 	c->plan.sh = 0;
 	mpn_normalize_reset(&c->res);
@@ -257,5 +295,6 @@ mpn_pipeline_run_parsed(struct mpn_pipeline *pl, const struct mpn_policy *policy
 			restore_parsed(&pl->ctx[i], m, from);
 		}
 		run_batch(pl, policy, from, k, verdicts + done, now);
+		trim_replies(pl, pkts + done, k, verdicts + done);
 	}
 }

@@ -45,6 +45,13 @@ enum mpn_direction {
 enum mpn_verdict {
 	MPN_VERDICT_FORWARD, /**< send it (possibly rewritten in place) */
 	MPN_VERDICT_DROP,    /**< free it; the reason is already counted */
+	/**
+	 * The segment was refused and its frame now holds the answer, a RST
+	 * (issue 16, `join-refuse-action reset`): send it back out of the
+	 * port it came in on. The mbuf's length is already the RST's; with
+	 * mpn_pipeline_run_frames_reply() the length comes back in out_lens.
+	 */
+	MPN_VERDICT_REPLY,
 };
 
 /** Where a burst came from. */
@@ -123,6 +130,15 @@ void
 mpn_pipeline_run_frames(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, uint8_t **frames, const uint32_t *lens, uint16_t n,
 	uint8_t *verdicts, uint64_t now);
+
+/**
+ * mpn_pipeline_run_frames(), and @p out_lens[i] gets each frame's length
+ * after the pipeline: the RST's for a MPN_VERDICT_REPLY, else lens[i].
+ */
+void
+mpn_pipeline_run_frames_reply(struct mpn_pipeline *pl, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, uint8_t **frames, const uint32_t *lens, uint16_t n,
+	uint8_t *verdicts, uint32_t *out_lens, uint64_t now);
 
 /**
  * Handoff, first half: parse @p n mbufs (stage parse), and store each

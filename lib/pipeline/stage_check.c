@@ -180,6 +180,7 @@ mpn_stage_check(struct mpn_tracker *t, const struct mpn_policy *policy,
 	c->plan.op = MPN_PLAN_NONE;
 	c->plan.sh = 0;
 	c->plan.n_addr = 0;
+	c->plan.n_addr_new = 0;
 	c->plan.s = 0;
 	if (!c->tcp)
 		return;

@@ -232,6 +232,7 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	struct mpn_subflow *sh = &pl->shadow, *sf;
 	struct mpn_conn_limits lim;
 	const struct mpn_tcp_map *m;
+	unsigned int addr_taken = 0;
 
 	(void)from;
 	c->sf = c->pos >= 0 ? mpn_flow_entry(t->ft, c->pos) : NULL;
@@ -241,10 +242,25 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	lim.active = m->mptcp.subflow_limit;
 	lim.pending = m->mptcp.join_pending_limit;
 
-	/* First what can still fail, in an order where a failure has changed nothing. */
+	/*
+	 * First what can still fail, in an order where a failure has changed
+	 * nothing: the add-addr-limit places taken here are given back if a
+	 * later step refuses the segment.
+	 */
+	if ((pl->sh & MPN_SH_ADDRS) && pl->n_addr_new > 0 && sh->conn != NULL) {
+		if (mpn_conn_addaddr_take(sh->conn, m->mptcp.add_addr_limit, pl->n_addr_new) != 0) {
+			/* Another worker's announcements took the last places since the check. */
+			mpn_stats_inc(&t->stats.addaddr_limit);
+			commit_refuse(c, MPN_REASON_MPTCP_ADDADDR_LIMIT);
+			return;
+		}
+		addr_taken = pl->n_addr_new;
+	}
 	if (pl->sh & MPN_SH_PROMOTE) {
 		int rc = mpn_conn_join_promote(sh->conn, sh->conn_slot, sh->slot_gen, &lim);
 
+		if (rc != 0 && addr_taken > 0)
+			mpn_conn_addaddr_put(sh->conn, addr_taken);
 		if (rc == -ENOSPC) {
 			mpn_stats_inc(&t->stats.joins_limit);
 			__atomic_add_fetch(&sh->conn->joins_limit, 1, __ATOMIC_RELAXED);
@@ -263,10 +279,22 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 		uint16_t gen;
 		bool init_lo = (sh->f & MPN_SF_INIT_LO) != 0;
 		const struct mpn_flow_key *k = &c->key;
-		int slot = mpn_conn_join_claim(pl->join_conn, &lim, pl->join_pending,
+		uint64_t second = mpn_track_second(t, now);
+		int slot;
+
+		/* join-rate-limit: this join takes a place in its connection's second. */
+		if (mpn_conn_join_rate_take(pl->join_conn, second, m->mptcp.join_rate_limit) != 0) {
+			mpn_stats_inc(&t->stats.joins_rate);
+			commit_refuse(c, MPN_REASON_MPTCP_JOIN_RATE);
+			return;
+		}
+		slot = mpn_conn_join_claim(pl->join_conn, &lim, pl->join_pending,
 			pl->join_init_is_a, k->family, init_lo ? k->addr_lo : k->addr_hi,
 			init_lo ? k->addr_hi : k->addr_lo, init_lo ? k->port_lo : k->port_hi,
 			init_lo ? k->port_hi : k->port_lo, now, &gen);
+		if (slot < 0 && m->mptcp.join_rate_limit != 0 &&
+				(slot == -ENOSPC || m->mptcp.join == MPN_JOIN_VERIFY))
+			mpn_conn_join_rate_put(pl->join_conn, second);
 
 		if (slot == -ENOSPC) {
 			mpn_stats_inc(&t->stats.joins_limit);

@@ -15,6 +15,7 @@ mpn_stage_parse(struct mpn_pkt_ctx *c, uint8_t *frame, uint32_t len,
 	c->len = len;
 	c->pos = -1;
 	c->sf = NULL;
+	c->reply = false;
 	c->plan.op = MPN_PLAN_NONE;
 	c->plan.sh = 0;
 	c->tcp = mpn_normalize_parse(frame, len, from->l2, &c->res);

@@ -70,6 +70,9 @@ struct mpn_tracker {
 	struct mpn_track_directory dir;
 	unsigned int dir_next;             /* next cache slot to replace */
 	struct mpn_dir_answer dir_cache[MPN_DIR_CACHE];
+	/* join-refuse-action reset: RSTs left this second, per tcp-map (stage_reply.c). */
+	uint64_t rst_window[MPN_POLICY_MAX_TCP_MAPS];
+	uint32_t rst_tokens[MPN_POLICY_MAX_TCP_MAPS];
 	/* Sweep by time. */
 	uint64_t sweep_period;
 	uint64_t ms_units;             /* units of `now` per millisecond (>= 1): mpn_subflow.born */
@@ -78,6 +81,13 @@ struct mpn_tracker {
 	/* Highest link id a packet has come in on (asymmetric routes, stage_check.c). */
 	uint16_t max_link;
 };
+
+/* The second @p now falls in (per-connection join rates count by the second). */
+static inline uint64_t
+mpn_track_second(const struct mpn_tracker *t, uint64_t now)
+{
+	return now / (t->p.hz != 0 ? t->p.hz : 1);
+}
 
 /* parse: L2-L4, option walk, flow key and hash (stage_parse.c). */
 void
@@ -110,6 +120,11 @@ mpn_stage_check(struct mpn_tracker *t, const struct mpn_policy *policy,
 /* commit: the plan of a forwarded packet (stage_commit.c). */
 void
 mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
+	const struct mpn_burst_origin *from, struct mpn_pkt_ctx *c, uint64_t now);
+
+/* reply: a refused join SYN turned into the RST that answers it (stage_reply.c). */
+void
+mpn_stage_reply(struct mpn_tracker *t, const struct mpn_policy *policy,
 	const struct mpn_burst_origin *from, struct mpn_pkt_ctx *c, uint64_t now);
 
 /* rewrite: the decisions applied in place (stage_rewrite.c). */

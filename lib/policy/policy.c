@@ -47,6 +47,11 @@ mpn_tcp_map_defaults(struct mpn_tcp_map *m, const char *name)
 	m->mptcp.join_pending_limit = 4;
 	m->mptcp.add_addr.restricted = false;
 	m->mptcp.add_addr.action = MPN_ACTION_CLEAR;
+	m->mptcp.join_refuse_action = MPN_JOIN_REFUSE_DROP;
+	m->mptcp.join_refuse_rate = 100;
+	m->mptcp.join_rate_limit = 0;
+	m->mptcp.add_addr_limit = 0;
+	m->mptcp.join_early_drop = false;
 }
 
 struct mpn_policy *
@@ -355,6 +360,12 @@ mpn_mptcp_mode_name(enum mpn_mptcp_mode m)
 	case MPN_MPTCP_DROP: return "drop";
 	}
 	return "?";
+}
+
+const char *
+mpn_join_refuse_action_name(enum mpn_join_refuse_action a)
+{
+	return a == MPN_JOIN_REFUSE_RESET ? "reset" : "drop";
 }
 
 const char *

@@ -56,6 +56,12 @@ enum mpn_join_policy {
 	MPN_JOIN_ALLOW,          /**< no checks */
 };
 
+/** `join-refuse-action`: what mpnorm does with a join SYN it refuses. */
+enum mpn_join_refuse_action {
+	MPN_JOIN_REFUSE_DROP,    /**< drop it silently: the joining host retries until it times out */
+	MPN_JOIN_REFUSE_RESET,   /**< answer with a RST + MP_TCPRST 0x03 (RFC 8684 §3.6) */
+};
+
 /** Subtypes with their own action; index = the subtype's 4-bit value. */
 #define MPN_MPTCP_SUBTYPES 16
 
@@ -109,6 +115,16 @@ struct mpn_mptcp_policy {
 	/** Joins of one connection in their handshake at once: 1..4; the oldest makes way. */
 	unsigned int join_pending_limit;
 	struct mpn_addaddr_policy add_addr;
+	/** A refused join SYN (policy, unknown token, limits): drop, or answer with a RST. */
+	enum mpn_join_refuse_action join_refuse_action;
+	/** RSTs each worker sends per second for this tcp-map at most (1..100000). */
+	unsigned int join_refuse_rate;
+	/** Join SYNs admitted per connection per second (RFC 7430 §2.2); 0: no limit. */
+	unsigned int join_rate_limit;
+	/** ADD_ADDR announcements (new side/id/address) per connection; 0: no limit. */
+	unsigned int add_addr_limit;
+	/** A join SYN before the connection's MP_CAPABLE third ACK: true = drop. */
+	bool join_early_drop;
 };
 
 /** A tcp-map: every ASA knob, with the ASA's defaults, plus MPTCP. */
@@ -294,6 +310,7 @@ mpn_port_range_parse(const char *s, struct mpn_port_range *out);
 /** Names used in configs and reports. */
 const char *mpn_action_name(enum mpn_action a);
 const char *mpn_mptcp_mode_name(enum mpn_mptcp_mode m);
+const char *mpn_join_refuse_action_name(enum mpn_join_refuse_action a);
 const char *mpn_join_policy_name(enum mpn_join_policy j);
 
 #endif /* MPN_POLICY_H */

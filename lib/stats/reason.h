@@ -60,7 +60,11 @@
 	X(MPTCP_ADDADDR_DENIED, "mptcp-addaddr-denied", "ADD_ADDR outside the allowed prefixes or ports") \
 	X(MPTCP_ADDADDR_BAD_HMAC, "mptcp-addaddr-bad-hmac", "ADD_ADDR HMAC does not verify (add-addr hmac enforce)") \
 	X(MPTCP_FASTCLOSE_BAD_KEY, "mptcp-fastclose-bad-key", "MP_FASTCLOSE carries the sender's own key, not the receiver's (RFC 8684 §3.5)") \
-	X(TABLE_FULL, "flow-table-full", "no room for a new subflow after eviction")
+	X(TABLE_FULL, "flow-table-full", "no room for a new subflow after eviction") \
+	/* Issue 16 items 2 and 5: per-connection limits against join-based DoS (RFC 7430). */ \
+	X(MPTCP_JOIN_RATE, "mptcp-join-rate", "join SYNs of one connection above its join-rate-limit per second") \
+	X(MPTCP_JOIN_EARLY, "mptcp-join-early", "join SYN before the connection's MP_CAPABLE third ACK was seen (join-early drop)") \
+	X(MPTCP_ADDADDR_LIMIT, "mptcp-addaddr-limit", "ADD_ADDR above the connection's add-addr-limit announcements")
 
 /** Reason codes; MPN_REASON_MAX is the size of every counter array. */
 enum mpn_reason {

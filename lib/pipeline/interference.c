@@ -173,7 +173,8 @@ account_subflow(struct mpn_intf *in, const struct mpn_burst_origin *from,
 {
 	const struct mpn_norm_result *res = &c->res;
 	uint8_t syn = c->flags & (TH_SYN | TH_ACK | TH_RST);
-	int s = c->plan.s & 1;
+	/* Direction on the subflow, from the entry itself: plan.s is not set on every path (bypass). */
+	int s = c->from_lo == ((sf->f & MPN_SF_INIT_LO) != 0) ? 0 : 1;
 
 	if (syn == TH_SYN && s == 0) {
 		bool mpc = find_mo(res, MPN_MPTCP_MP_CAPABLE, true) >= 0;

@@ -220,6 +220,7 @@ mpn_join_state_name(uint8_t s);
 #define MPN_SF_INTF_DATA0 0x10    /**< first data from the initiator judged */
 #define MPN_SF_INTF_DATA1 0x20    /**< first data from the responder judged */
 #define MPN_SF_INTF_RETRY 0x40    /**< the SYN was retried without MP_CAPABLE */
+#define MPN_SF_INTF_RESP_ON 0x80  /**< the responder went on past its SYN/ACK, or refused */
 
 /**
  * One subflow entry: three cache lines. Owned by its worker: plain fields,

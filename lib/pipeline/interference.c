@@ -214,19 +214,29 @@ account_subflow(struct mpn_intf *in, const struct mpn_burst_origin *from,
 			/* RFC 8684 §3.2: a SYN/ACK without MP_JOIN refuses the subflow. */
 			if (find_mo(res, MPN_MPTCP_MP_JOIN, false) >= 0)
 				sf->intf |= MPN_SF_INTF_MPTCP;
-			else
+			else {
+				/* Counted as refused: a RST that follows is not a second refusal. */
+				sf->intf |= MPN_SF_INTF_RESP_ON;
 				bump(in, from, c, MPN_INTF_join_refused_no_join);
+			}
 		}
 		return;
 	}
 	if ((c->flags & TH_RST) && s == 1) {
-		/* A RST before any SYN/ACK: the join was refused (RFC 8684 §3.2). */
-		if ((sf->intf & (MPN_SF_INTF_SYN_JOIN | MPN_SF_INTF_SYNACK)) == MPN_SF_INTF_SYN_JOIN) {
-			sf->intf |= MPN_SF_INTF_SYNACK;
+		/*
+		 * RFC 8684 §3.2: a host refuses a join with a RST, to the SYN
+		 * or, as Linux does when its subflow limit is reached, at the
+		 * third ACK (with MP_TCPRST 0x03): the responder's first
+		 * segment after its SYN/ACK is the RST.
+		 */
+		if ((sf->intf & (MPN_SF_INTF_SYN_JOIN | MPN_SF_INTF_RESP_ON)) == MPN_SF_INTF_SYN_JOIN) {
+			sf->intf |= MPN_SF_INTF_SYNACK | MPN_SF_INTF_RESP_ON;
 			bump(in, from, c, MPN_INTF_join_refused_rst);
 		}
 		return;
 	}
+	if (s == 1 && !(c->flags & TH_SYN) && !(sf->intf & MPN_SF_INTF_RESP_ON))
+		sf->intf |= MPN_SF_INTF_RESP_ON; /* a later RST is no refusal of the join */
 	if (!(c->flags & TH_SYN) && res->pkt.payload_len > 0 && (sf->intf & MPN_SF_INTF_MPTCP)) {
 		uint8_t bit = s == 0 ? MPN_SF_INTF_DATA0 : MPN_SF_INTF_DATA1;
 
@@ -246,7 +256,7 @@ account_subflow(struct mpn_intf *in, const struct mpn_burst_origin *from,
 }
 
 void
-mpn_intf_account(struct mpn_intf *in, const struct mpn_burst_origin *from,
+mpn_intf_account_slow(struct mpn_intf *in, const struct mpn_burst_origin *from,
 	const struct mpn_pkt_ctx *c)
 {
 	struct mpn_subflow *sf = c->sf;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "ctx.h"
+#include "mptcp.h"
 #include "policy.h"
 
 struct mpn_burst_origin;
@@ -41,7 +42,7 @@ struct mpn_burst_origin;
 	X(nop_run_syn, "SYNs with 4 or more NOPs in a row") \
 	X(nop_run_synack, "SYN/ACKs with 4 or more NOPs in a row") \
 	X(join_syn, "MP_JOIN SYNs forwarded (once per subflow)") \
-	X(join_refused_rst, "MP_JOIN SYNs answered by a RST") \
+	X(join_refused_rst, "MP_JOIN SYNs refused by a RST (to the SYN, or next after the SYN/ACK)") \
 	X(join_refused_no_join, "MP_JOIN SYNs answered by a SYN/ACK without MP_JOIN") \
 	X(tcprst_unspecified, "MP_TCPRST reason 0x00, unspecified error") \
 	X(tcprst_mptcp_error, "MP_TCPRST reason 0x01, MPTCP-specific error") \
@@ -94,14 +95,60 @@ mpn_intf_init(struct mpn_intf *in);
 void
 mpn_intf_fini(struct mpn_intf *in);
 
+/** The slow half of mpn_intf_account(): a segment that may show something. */
+void
+mpn_intf_account_slow(struct mpn_intf *in, const struct mpn_burst_origin *from,
+	const struct mpn_pkt_ctx *c);
+
+/* TCP header flags SYN and RST (RFC 9293 §3.1). */
+#define MPN_INTF_TH_SYN_RST 0x06
+
 /**
  * Account one segment (account stage): only a forwarded TCP segment is
  * looked at. Updates the subflow's MPN_SF_INTF_* bits (c->sf) and the
  * counters of the packet's link and direction and of its class.
+ *
+ * Inline, because almost every segment shows nothing: an established
+ * subflow's data or ACK, whose options are a finite DSS, on a subflow
+ * whose handshake and first data in this direction were judged already.
+ * Those cost a few tests here and no call.
  */
-void
+static inline void
 mpn_intf_account(struct mpn_intf *in, const struct mpn_burst_origin *from,
-	const struct mpn_pkt_ctx *c);
+	const struct mpn_pkt_ctx *c)
+{
+	const struct mpn_subflow *sf = c->sf;
+	unsigned int i;
+	uint8_t f;
+
+	if (!c->res.forward || c->res.status != MPN_PKT_TCP)
+		return;
+	if (c->flags & MPN_INTF_TH_SYN_RST)
+		goto slow;
+	for (i = 0; i < c->res.n_mo; i++) {
+		const struct mpn_mptcp_opt *o = &c->res.mo[i];
+
+		if (o->subtype == MPN_MPTCP_MP_FAIL || o->subtype == MPN_MPTCP_MP_TCPRST ||
+				(o->subtype == MPN_MPTCP_DSS && o->u.dss.has_map &&
+				o->u.dss.data_len == 0))
+			goto slow;
+	}
+	if (sf == NULL)
+		return;
+	f = sf->intf;
+	/* A join whose responder has not gone on past its SYN/ACK: a RST would refuse it. */
+	if ((f & (MPN_SF_INTF_SYN_JOIN | MPN_SF_INTF_RESP_ON)) == MPN_SF_INTF_SYN_JOIN)
+		goto slow;
+	/* The first data of an MPTCP subflow in this direction not judged yet? */
+	if (!(f & MPN_SF_INTF_MPTCP) || c->res.pkt.payload_len == 0)
+		return;
+	if (!(f & (c->from_lo == ((sf->f & MPN_SF_INIT_LO) != 0) ? MPN_SF_INTF_DATA0 :
+			MPN_SF_INTF_DATA1)))
+		goto slow;
+	return;
+slow:
+	mpn_intf_account_slow(in, from, c);
+}
 
 /** Name of counter @p i, NULL past the end. */
 const char *

@@ -369,8 +369,42 @@ test_join_refused(void **state)
 	assert_true(seg(&e, &k, false, TH_SYN | TH_ACK, k.sseq, k.cseq + 1, o,
 		mss_plus(o, NULL, 0), 0));
 	assert_int_equal(on_link(&e, MPN_DIR_OUT2IN, MPN_INTF_join_refused_no_join), 1);
+	/* And the RST that follows it is not a second refusal. */
+	(void)seg(&e, &k, false, TH_RST, k.sseq + 1, 0, NULL, 0, 0);
 	assert_int_equal(total(&e, MPN_INTF_join_syn), 2);
 	assert_int_equal(total(&e, MPN_INTF_join_refused_rst), 1);
+
+	/*
+	 * Linux accepts the join's SYN and refuses at the third ACK when its
+	 * subflow limit is reached: SYN/ACK with MP_JOIN, then at once a RST
+	 * with MP_TCPRST 0x03 (administratively prohibited).
+	 */
+	tconn_init(&k, 3, 40002, 80);
+	assert_true(seg(&e, &k, true, TH_SYN, k.cseq, 0, o, join_syn(o, 0xdeadbeef, 3), 0));
+	assert_true(seg(&e, &k, false, TH_SYN | TH_ACK, k.sseq, k.cseq + 1, o,
+		join_synack(o, (const uint8_t *)"12345678", 4), 0));
+	k.cseq++;
+	k.sseq++;
+	assert_true(seg(&e, &k, true, TH_ACK, k.cseq, k.sseq, NULL, 0, 0));
+	o[0] = 30; o[1] = 4; o[2] = 0x80; o[3] = 3;
+	assert_true(seg(&e, &k, false, TH_RST, k.sseq, 0, o, 4, 0));
+	assert_int_equal(total(&e, MPN_INTF_join_refused_rst), 2);
+	assert_int_equal(total(&e, MPN_INTF_tcprst_prohibited), 1);
+	assert_int_equal(total(&e, MPN_INTF_join_refused_no_join), 1);
+
+	/* A join that carried traffic and is reset later was not refused. */
+	tconn_init(&k, 4, 40003, 80);
+	assert_true(seg(&e, &k, true, TH_SYN, k.cseq, 0, o, join_syn(o, 0xdeadbeef, 5), 0));
+	assert_true(seg(&e, &k, false, TH_SYN | TH_ACK, k.sseq, k.cseq + 1, o,
+		join_synack(o, (const uint8_t *)"12345678", 6), 0));
+	k.cseq++;
+	k.sseq++;
+	assert_true(seg(&e, &k, true, TH_ACK, k.cseq, k.sseq, NULL, 0, 0));
+	assert_true(seg(&e, &k, false, TH_ACK, k.sseq, k.cseq, o, dss_map(o, 1, 1, 10), 10));
+	k.sseq += 10;
+	assert_true(seg(&e, &k, false, TH_RST, k.sseq, 0, NULL, 0, 0));
+	assert_int_equal(total(&e, MPN_INTF_join_syn), 4);
+	assert_int_equal(total(&e, MPN_INTF_join_refused_rst), 2);
 	/* Neither is an MP_CAPABLE matter. */
 	assert_int_equal(total(&e, MPN_INTF_mpc_synack_plain), 0);
 	env_close(&e);

@@ -76,6 +76,34 @@ check "mpnorm: the per-class view has the same count" \
 	[ "$(ctl -j show mptcp interference | jq '[.classes[] | select(.counter == "mpc_synack_stripped") | .count] | add')" -eq 1 ]
 check "mpnorm: dropped nothing" [ "$(total_drops)" -eq 0 ]
 
+# Part 3, port 5103, nothing stripped: the server takes no extra subflow
+# (ip mptcp limits subflow 0), so it refuses the join the client opens to
+# the address it announced. How a refusal looks is the kernel's business
+# (a RST to the join SYN, or a reset with MP_TCPRST after the handshake):
+# mpnorm counts what the segments show, and the kernel says which it was.
+p3=5103
+ip -n "$BED_NS_SRV" mptcp limits set subflow 0 add_addr_accepted 0
+xfer_server "$p3"
+xfer_client "$p3" --mb 1 --pause "$TMP/go3"
+must "port $p3: the client sent everything and paused with the connection up" wait_file "$TMP/go3.paused" 60
+refused() { [ $(( $(intf join_refused_rst) + $(intf join_refused_no_join) + $(intf tcprst_prohibited) )) -ge 1 ]; }
+check "port $p3: the client tried a join (MPTcpExtMPJoinSynTx >= 1 on the client)" \
+	wait_until 20 [ "$(nst "$BED_NS_CLI" MPTcpExtMPJoinSynTx)" -ge 1 ]
+check "mpnorm: the join was counted as refused (join_refused_rst, join_refused_no_join or tcprst_prohibited)" \
+	wait_until 20 refused
+ctl show mptcp interference | sed 's/^/# /'
+echo "# server: MPTcpExtMPJoinRejected $(nst "$BED_NS_SRV" MPTcpExtMPJoinRejected) MPTcpExtMPRstTx $(nst "$BED_NS_SRV" MPTcpExtMPRstTx) TcpOutRsts $(nst "$BED_NS_SRV" TcpOutRsts) MPTcpExtMPJoinSynRx $(nst "$BED_NS_SRV" MPTcpExtMPJoinSynRx)"
+check "mpnorm: join_syn >= 1" [ "$(intf join_syn)" -ge 1 ]
+if [ "$(intf join_refused_rst)" -ge 1 ]; then
+	check "the server sent a RST (TcpOutRsts >= 1)" [ "$(nst "$BED_NS_SRV" TcpOutRsts)" -ge 1 ]
+fi
+if [ "$(intf tcprst_prohibited)" -ge 1 ]; then
+	check "the server sent MP_TCPRST (MPTcpExtMPRstTx >= 1)" [ "$(nst "$BED_NS_SRV" MPTcpExtMPRstTx)" -ge 1 ]
+fi
+touch "$TMP/go3"
+check "port $p3: the transfer completes on the first subflow" xfer_wait "$p3"
+check "port $p3: SHA-256 equal at both ends, 1 MB" xfer_intact "$p3" $((1 << 20))
+
 check "clear counters" ctl clear counters
 check "mpnorm: clear counters zeroes them" \
 	[ "$(ctl -j show mptcp interference | jq '[.counters[].total] | add')/$(ctl -j show mptcp interference | jq '.links | length')" = 0/0 ]

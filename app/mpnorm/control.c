@@ -25,6 +25,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "events.h"
+#include "intf_view.h"
 #include "export.h"
 #include "logmsg.h"
 #include "mailbox.h"
@@ -441,6 +442,7 @@ cmd_clear_counters(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 	for (i = 0; i < mpn_app.n_workers; i++)
 		mpn_stats_copy(&mpn_app.baseline[i], &mpn_app.stats[i]);
 	mpn_afpacket_stats_clear();
+	mpn_intf_view_clear_links();
 	mpn_app_rules_snapshot();
 	mpn_render_str(ctx->r, "result", "counters cleared");
 	return 0;
@@ -1211,6 +1213,9 @@ static const struct mpn_cli_command commands[] = {
 		"MPTCP connections by token: subflows, counters, joins", NULL },
 	{ "show subflows", "[token HEX] [limit N]", 0, 4, cmd_show_subflows,
 		"the subflows of each MPTCP connection, with join verdicts", NULL },
+	{ "show mptcp interference", "", 0, 0, mpn_intf_view_cmd,
+		"middlebox interference seen in MPTCP handshakes and options (doc/interference.md)",
+		NULL },
 	{ "show rcu", "", 0, 0, cmd_show_rcu,
 		"token table readers (online/offline) and records waiting for reclaim", NULL },
 	{ "show tracking", "", 0, 0, cmd_show_tracking,

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "events.h"
+#include "intf_view.h"
 #include "mailbox.h"
 #include "ops.h"
 #include "offline.h"
@@ -238,6 +239,7 @@ mpn_app_rules_snapshot(void)
 	if (mpn_app.rule_base == NULL)
 		return;
 	mpn_app_rule_totals(mpn_app.rule_base);
+	mpn_intf_view_snapshot_classes();
 	mpn_app.rules_since = time(NULL);
 	mpn_app.rules_generation = mpn_app.policy.generation;
 }

@@ -242,9 +242,38 @@ json_tracking(struct mpn_json *j)
 	mpn_json_object_end(j);
 }
 
+/*
+ * The interference counters (doc/interference.md), totals: an offline run
+ * replays one capture as one link and direction, so only the totals mean
+ * anything.
+ */
+static void
+intf_totals(const struct mpn_intf *in, struct mpn_intf_counters *t)
+{
+	unsigned int l, d;
+
+	memset(t, 0, sizeof(*t));
+	for (l = 0; l < MPN_INTF_LINKS; l++)
+		for (d = 0; d < 2; d++)
+			mpn_intf_add(t, &in->link[l][d]);
+}
+
+static void
+json_interference(struct mpn_json *j, const struct mpn_intf *in)
+{
+	struct mpn_intf_counters t;
+	unsigned int i;
+
+	intf_totals(in, &t);
+	mpn_json_object_begin(j, "interference");
+	for (i = 0; i < MPN_INTF_MAX; i++)
+		mpn_json_u64(j, mpn_intf_name(i), t.c[i]);
+	mpn_json_object_end(j);
+}
+
 static int
 write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
-	const char *linktype, const struct mpn_worker_stats *stats)
+	const char *linktype, const struct mpn_worker_stats *stats, const struct mpn_intf *in)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -265,6 +294,7 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 	mpn_report_json_counters(&j, stats);
 	mpn_report_json_workers(&j, stats, 1);
 	json_tracking(&j);
+	json_interference(&j, in);
 	json_connections(&j, args->show_keys);
 	mpn_json_object_end(&j);
 	mpn_json_end(&j);
@@ -305,12 +335,26 @@ write_summary(const struct mpn_config *cfg, const struct mpn_offline_args *args,
 }
 
 static void
-print_text_summary(const struct mpn_offline_args *args, const struct mpn_worker_stats *s)
+print_text_summary(const struct mpn_offline_args *args, const struct mpn_worker_stats *s,
+	const struct mpn_intf *in)
 {
+	struct mpn_intf_counters t;
+	unsigned int i, n = 0;
+
 	printf("mpnorm offline: %s -> %s\n", args->in_path, args->out_path);
 	printf("  packets in %" PRIu64 ", out %" PRIu64 ", dropped %" PRIu64
 		", rewritten %" PRIu64 "\n", s->rx, s->tx, s->dropped, s->rewritten);
 	mpn_report_text_reasons(stdout, s);
+	/* The interference counters that moved (doc/interference.md). */
+	intf_totals(in, &t);
+	for (i = 0; i < MPN_INTF_MAX; i++) {
+		if (t.c[i] == 0)
+			continue;
+		printf("%s %s %" PRIu64, n++ == 0 ? "  mptcp interference:" : ",", mpn_intf_name(i),
+			t.c[i]);
+	}
+	if (n > 0)
+		printf("\n");
 }
 
 int
@@ -471,7 +515,7 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 	if (pl.tracker != NULL)
 		mpn_tracker_fold_all(pl.tracker);
 	if (args->json_path != NULL) {
-		if (write_summary(cfg, args, mpn_pcap_in_linktype_name(in), &stats) != 0) {
+		if (write_summary(cfg, args, mpn_pcap_in_linktype_name(in), &stats, &pl.intf) != 0) {
 			/* No half of a run left behind: but only ever remove a regular file. */
 			struct stat st;
 
@@ -480,7 +524,7 @@ mpn_offline_run(const struct mpn_config *cfg, const struct mpn_offline_args *arg
 			goto done;
 		}
 	} else {
-		print_text_summary(args, &stats);
+		print_text_summary(args, &stats, &pl.intf);
 	}
 	rc = 0;
 done:

@@ -28,6 +28,7 @@
 #include "app.h"
 #include "events.h"
 #include "export.h"
+#include "intf_view.h"
 #include "logmsg.h"
 #include "mptcp.h"
 #include "ops.h"
@@ -425,6 +426,67 @@ tel_logging(const char *cmd, const char *params, struct rte_tel_data *d)
 	return rc;
 }
 
+/*
+ * `show mptcp interference` (doc/interference.md): "total", then one
+ * dictionary per link and direction ("link_NAME_in2out"), then one per
+ * class with any count ("rule_ID", since the reload), each of every
+ * counter. Classes stop short of DPDK's dictionary limit.
+ */
+static int
+tel_interference(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct mpn_intf_counters links[MPN_INTF_LINKS][2];
+	static struct mpn_intf_counters cls[MPN_POLICY_RULE_IDS];
+	struct mpn_intf_counters total;
+	struct rte_tel_data *c;
+	unsigned int l, dir, i, r, n = 0;
+	char key[RTE_TEL_MAX_STRING_LEN], name[160];
+	int rc = 0;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&mpn_app.policy_lock);
+	mpn_intf_view_links(links);
+	mpn_intf_view_classes(cls);
+	memset(&total, 0, sizeof(total));
+	for (l = 0; l < MPN_INTF_LINKS; l++)
+		for (dir = 0; dir < 2; dir++)
+			for (i = 0; i < MPN_INTF_MAX; i++)
+				total.c[i] += links[l][dir].c[i];
+	c = add_dict(d, "total", &rc);
+	for (i = 0; c != NULL && i < MPN_INTF_MAX; i++)
+		add_u64(c, mpn_intf_name(i), total.c[i], &rc);
+	for (l = 0; l < mpn_app.cfg.n_links && l < MPN_INTF_LINKS && rc == 0; l++)
+		for (dir = 0; dir < 2 && rc == 0; dir++) {
+			snprintf(key, sizeof(key), "link_%s_%s", mpn_app.cfg.links[l].name,
+				dir == MPN_DIR_IN2OUT ? "in2out" : "out2in");
+			c = add_dict(d, key, &rc);
+			for (i = 0; c != NULL && i < MPN_INTF_MAX; i++)
+				add_u64(c, mpn_intf_name(i), links[l][dir].c[i], &rc);
+		}
+	for (r = 0; r < MPN_POLICY_RULE_IDS && rc == 0 &&
+			n + 1 + 2 * MPN_INTF_LINKS < RTE_TEL_MAX_DICT_ENTRIES; r++) {
+		bool any = false;
+
+		for (i = 0; i < MPN_INTF_MAX; i++)
+			any = any || cls[r].c[i] != 0;
+		if (!any)
+			continue;
+		snprintf(key, sizeof(key), "rule_%u", r);
+		c = add_dict(d, key, &rc);
+		if (c == NULL)
+			break;
+		n++;
+		mpn_app_rule_name((uint16_t)r, name, sizeof(name));
+		add_str(c, "class", name, &rc);
+		for (i = 0; i < MPN_INTF_MAX; i++)
+			add_u64(c, mpn_intf_name(i), cls[r].c[i], &rc);
+	}
+	pthread_mutex_unlock(&mpn_app.policy_lock);
+	return rc;
+}
+
 static const struct {
 	const char *path;
 	telemetry_cb fn;
@@ -443,6 +505,8 @@ static const struct {
 		"No parameters" },
 	{ "/mpnorm/tracking", tel_tracking, "Connection tracking counters (show tracking). "
 		"No parameters" },
+	{ "/mpnorm/interference", tel_interference, "Middlebox interference seen in MPTCP "
+		"(show mptcp interference, doc/interference.md). No parameters" },
 	{ "/mpnorm/service_policy", tel_service_policy,
 		"Per-class counters since the last reload (show service-policy). No parameters" },
 	{ "/mpnorm/flow_export", tel_flow_export,

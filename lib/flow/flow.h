@@ -213,6 +213,16 @@ mpn_join_state_name(uint8_t s);
 #define MPN_SF_HAVE_KEY_B 0x0080
 #define MPN_SF_UNCONFIRMED 0x0100 /**< learned mid-stream, one direction seen so far */
 
+/** What the interference telemetry knows of a subflow (mpn_subflow.intf). */
+#define MPN_SF_INTF_SYN_MPC 0x01  /**< its SYN went through with MP_CAPABLE */
+#define MPN_SF_INTF_SYN_JOIN 0x02 /**< its SYN went through with MP_JOIN */
+#define MPN_SF_INTF_SYNACK 0x04   /**< the answer (SYN/ACK or RST) was judged */
+#define MPN_SF_INTF_MPTCP 0x08    /**< the SYN/ACK carried MP_CAPABLE or MP_JOIN */
+#define MPN_SF_INTF_DATA0 0x10    /**< first data from the initiator judged */
+#define MPN_SF_INTF_DATA1 0x20    /**< first data from the responder judged */
+#define MPN_SF_INTF_RETRY 0x40    /**< the SYN was retried without MP_CAPABLE */
+#define MPN_SF_INTF_RESP_ON 0x80  /**< the responder went on past its SYN/ACK, or refused */
+
 /**
  * One subflow entry: three cache lines. Owned by its worker: plain fields,
  * no atomics. The MPTCP connection it belongs to (if any) is shared and
@@ -256,7 +266,13 @@ struct mpn_subflow {
 	uint32_t folded_drops;
 	uint8_t flags_a, flags_b;/**< MP_CAPABLE flags of each side */
 	uint8_t close_why;       /**< enum mpn_flow_close, once closed */
-	uint8_t pad2;
+	/*
+	 * Interference telemetry (lib/pipeline/interference.c): what this
+	 * subflow's handshake and first data said, MPN_SF_INTF_*. Written by
+	 * the account stage only; the last spare byte, so the entry stays
+	 * three lines.
+	 */
+	uint8_t intf;
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct mpn_flow_dir) == 24, "mpn_flow_dir is 24 bytes");

@@ -42,7 +42,7 @@ mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
 	pl->ctx = p;
 	pl->rules = calloc(MPN_POLICY_RULE_IDS, sizeof(*pl->rules));
 	pl->trace_before = malloc(sizeof(*pl->trace_before) * MPN_PIPELINE_MAX_BURST);
-	if (pl->rules == NULL || pl->trace_before == NULL) {
+	if (pl->rules == NULL || pl->trace_before == NULL || mpn_intf_init(&pl->intf) != 0) {
 		mpn_pipeline_fini(pl);
 		return -ENOMEM;
 	}
@@ -55,6 +55,7 @@ mpn_pipeline_fini(struct mpn_pipeline *pl)
 	free(pl->ctx);
 	free(pl->rules);
 	free(pl->trace_before);
+	mpn_intf_fini(&pl->intf);
 	pl->ctx = NULL;
 	pl->rules = NULL;
 	pl->trace_before = NULL;

@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "ctx.h"
+#include "interference.h"
 #include "owner.h"
 #include "normalize.h"
 #include "policy.h"
@@ -86,6 +87,7 @@ struct mpn_pipeline {
 	struct mpn_worker_stats *stats;
 	struct mpn_tracker *tracker;   /**< connection tracking; NULL: stateless */
 	struct mpn_rule_counters *rules; /**< MPN_POLICY_RULE_IDS entries */
+	struct mpn_intf intf;          /**< middlebox-interference counters (interference.h) */
 	struct mpn_pkt_ctx *ctx;       /**< MPN_PIPELINE_MAX_BURST contexts */
 	unsigned int worker;
 	/* Rate limit of alert log lines: a token bucket refilled every second. */

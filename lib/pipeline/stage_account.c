@@ -151,6 +151,8 @@ mpn_stage_account(struct mpn_pipeline *pl, const struct mpn_burst_origin *from,
 		struct mpn_pkt_ctx *c = &ctx[i];
 
 		account_one(pl, c, now);
+		/* What the forwarded segments say about boxes on the path (interference.c). */
+		mpn_intf_account(&pl->intf, from, c);
 		verdicts[i] = c->res.forward ? MPN_VERDICT_FORWARD :
 			c->reply ? MPN_VERDICT_REPLY : MPN_VERDICT_DROP;
 		if (pl->tracing && __atomic_load_n(&pl->trace_remaining, __ATOMIC_RELAXED) > 0 &&

@@ -27,6 +27,20 @@ check "mpnorm-decode --json is valid" validate "$schema/decode.json" "$TMP/decod
 check "mpnorm-decode: IDSNs are hex strings" \
 	jq_eq "$TMP/decode.json" '[.connections[] | .idsn_a, .idsn_b | test("^0x[0-9a-f]{16}$")] | all' true
 
+# A real capture (pcaps/real/GROUND_TRUTH.md: 2 connections, one MP_TCPRST
+# with reason 0x00) offline: its interference counters, and none that would
+# mean a box broke MPTCP. Under asa-default.conf mpnorm clears kind 30
+# itself: that is its own policy, not interference, and is not counted.
+real=$SRCDIR/pcaps/real/linux/capture-fail-fastclose.pcap
+"$MPNORM" --offline "$real" "$TMP/real.pcap" -c "$SRCDIR/config/mpnorm.conf" --json "$TMP/real.json" >/dev/null
+check "offline summary of a real capture is valid" validate "$schema/offline-summary.json" "$TMP/real.json"
+check "offline, real capture: mpc_syn 2, tcprst_unspecified 1, nothing else moved" \
+	jq_eq "$TMP/real.json" '[.interference | to_entries[] | select(.value > 0) | "\(.key)=\(.value)"] | join(" ")' \
+	"mpc_syn=2 tcprst_unspecified=1"
+"$MPNORM" --offline "$real" "$TMP/real-asa.pcap" -c "$SRCDIR/config/examples/asa-default.conf" --json "$TMP/real-asa.json" >/dev/null
+check "offline under asa-default.conf: mpnorm's own clearing is not counted (mpc_syn 0, no stripped SYN/ACK)" \
+	jq_eq "$TMP/real-asa.json" '"\(.interference.mpc_syn) \(.interference.mpc_synack_stripped) \(.interference.mpc_synack_plain)"' "0 0 0"
+
 # The schemas are strict: a document with a number where a hex string
 # belongs, or an unknown member, is refused.
 jq '.connections[0].idsn_a = 1628' "$TMP/mpnorm.json" >"$TMP/bad1.json"

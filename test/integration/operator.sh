@@ -164,6 +164,7 @@ show trace
 show conn
 show conn address 10.99.2.1
 show service-policy
+show mptcp interference
 show running-config
 show runtime
 show flow-export
@@ -180,7 +181,7 @@ import json,sys; d=json.load(open('$TMP/err.json')); sys.exit(0 if list(d)==['er
 
 # Telemetry: every endpoint through dpdk-telemetry.py, against the CLI's numbers.
 eps=$(echo / | dpdk-telemetry.py -f "mpn-opA-$$" 2>/dev/null | grep -o '{"/".*}' | jq -r '."/"[]' | grep '^/mpnorm/')
-check "telemetry lists 13 /mpnorm/ endpoints" [ "$(echo "$eps" | wc -l)" -eq 13 ]
+check "telemetry lists 14 /mpnorm/ endpoints" [ "$(echo "$eps" | wc -l)" -eq 14 ]
 for ep in $eps; do
 	echo "$ep" | dpdk-telemetry.py -f "mpn-opA-$$" >"$TMP/tel.out" 2>&1 || true
 	grep -o "{\"$ep\".*}" "$TMP/tel.out" >"$TMP/tel.json" || true
@@ -197,6 +198,12 @@ check "telemetry /mpnorm/drops lists every reason, '-' mapped to '_'" \
 	jq -e '."/mpnorm/drops" | has("tcp_bad_option_list") and has("mptcp_join_bad_hmac")' "$TMP/tel_drops.json"
 check "telemetry /mpnorm/service_policy: the class's packets" \
 	jq_eq "$TMP/tel_service_policy.json" '[."/mpnorm/service_policy"[] | objects | select(.class == "all-tcp") | .packets][0]' "$tcp"
+# The capture's connection: one MP_CAPABLE SYN answered in kind, one join; no interference.
+ctl -j show mptcp interference >"$TMP/intf.json"
+check "show mptcp interference: the capture's MP_CAPABLE SYN and MP_JOIN SYN, nothing stripped or refused" \
+	jq_eq "$TMP/intf.json" '[.counters[] | select(.total > 0) | "\(.counter)=\(.total)"] | join(" ")' "mpc_syn=1 join_syn=1"
+check "telemetry /mpnorm/interference: the same totals" \
+	jq_eq "$TMP/tel_interference.json" '."/mpnorm/interference".total | "\(.mpc_syn) \(.join_syn) \(.mpc_synack_plain)"' "1 1 0"
 check "telemetry /mpnorm/ports: 551 received on port 0" \
 	jq_eq "$TMP/tel_ports.json" '."/mpnorm/ports".port_0.rx' 551
 check "telemetry /mpnorm/flow_export: 2 records" \

@@ -139,6 +139,8 @@ check_parse_u64(const uint8_t *data, size_t size)
 		return;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
+	size = strlen(buf); /* the function sees the string up to its NUL */
+	digits = size > 0;
 	for (i = 0; i < size && digits; i++) {
 		if (buf[i] < '0' || buf[i] > '9')
 			digits = false;

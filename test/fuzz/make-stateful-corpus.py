@@ -12,7 +12,7 @@ corpus/cli/    (fuzz_cli.c): every command of app/mpnorm/control.c, with
     typical arguments, in text and in JSON.
 
 Usage: test/fuzz/make-stateful-corpus.py [--out DIR]
-The files this script wrote before are replaced; fuzz-* files (inputs
+The files this script wrote before are replaced; fuzz-* and regress-* files (inputs
 libFuzzer found) are kept.
 """
 
@@ -162,7 +162,7 @@ def write(dirpath, name, data):
 def clean(dirpath):
     os.makedirs(dirpath, exist_ok=True)
     for p in glob.glob(os.path.join(dirpath, '*')):
-        if not os.path.basename(p).startswith('fuzz-'):
+        if not os.path.basename(p).startswith(('fuzz-', 'regress-')):
             os.unlink(p)
 
 

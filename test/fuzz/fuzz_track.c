@@ -960,6 +960,29 @@ check_forwarded(const struct pending *pd)
 
 static struct sbuf before, after;
 
+/*
+ * RFC 7430 §3: once a burst is through, no copy of a key stays in the
+ * pipeline's per-packet contexts (the decoded options, the shadow entry),
+ * which live as long as the worker. Keys are looked for in host order,
+ * as they are decoded.
+ */
+static void
+check_no_key_residue(const struct world *w)
+{
+	const uint8_t *b = (const uint8_t *)w->pl.ctx;
+	size_t n = sizeof(struct mpn_pkt_ctx) * MPN_PIPELINE_MAX_BURST, i;
+	unsigned int k;
+
+	for (k = 0; k < RTE_DIM(key_pool); k++)
+		for (i = 0; i + 8 <= n; i += 8)
+			if (memcmp(b + i, &key_pool[k], 8) == 0) {
+				fprintf(stderr, "key %u left in the pipeline contexts at byte %zu "
+					"(context %zu, offset %zu)\n", k, i,
+					i / sizeof(struct mpn_pkt_ctx), i % sizeof(struct mpn_pkt_ctx));
+				abort();
+			}
+}
+
 static void
 diff_report(void)
 {
@@ -1005,6 +1028,7 @@ run_burst(struct world *w, struct pending *pd, unsigned int n)
 		}
 	}
 	state_take(w, &after);
+	check_no_key_residue(w);
 	if (verbose)
 		fprintf(stderr, "  -> %u subflows, %u connections\n",
 			mpn_flow_count(mpn_tracker_table(w->t)), mpn_conn_table_count(w->ct));

@@ -183,6 +183,17 @@ def main():
     for p in sorted(glob.glob(os.path.join(ROOT, 'config', 'examples', '*.conf'))):
         shutil.copy(p, os.path.join(d, 'example-' + os.path.basename(p)))
 
+    # The cluster group, which no shipped file has (doc/cluster.md).
+    with open(os.path.join(ROOT, 'config', 'mpnorm.conf')) as f:
+        shipped = f.read()
+    for i, group in enumerate([
+            'cluster = { store = "10.255.0.1:6379"; node = "box-a"; };\n',
+            'cluster = {\n  store = "unix:/run/redis/redis.sock";\n  node = "mpnorm-b.lab_1";\n'
+            '  prefix = "{mpn}:lab/";\n  ttl = 600;\n  fetch-timeout = 50;\n'
+            '  unreachable = "drop";\n  request-ring = 256;\n  answer-ring = 256;\n};\n',
+            'cluster = { store = "[fd00::1]:7000"; node = "n"; unreachable = "allow"; };\n']):
+        write(d, f'cluster-{i}.conf', (shipped + group).encode())
+
     d = os.path.join(a.out, 'cli')
     clean(d)
     with open(os.path.join(ROOT, 'app', 'mpnorm', 'control.c')) as f:

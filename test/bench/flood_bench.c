@@ -11,7 +11,8 @@
  * bursts of 32. One packet of each burst belongs to a legitimate session:
  *   SYN, SYN/ACK, third ACK (MP_CAPABLE, fresh keys), MP_JOIN SYN from a
  *   second address with the server's token, its SYN/ACK and third ACK
- *   with the right HMACs, one data segment on the join, then FINs.
+ *   with the right HMACs, one data segment on the join, then FINs on both
+ *   subflows (a connection that closes, closes every subflow).
  * A session is kept when each of its packets was forwarded. Before the
  * flood, the same sessions run alone, as the baseline.
  *
@@ -62,7 +63,7 @@
 
 #define BURST 32
 #define SLOT 256          /* bytes per frame slot */
-#define SESSION_STEPS 10
+#define SESSION_STEPS 13
 
 /* xorshift64*: deterministic, fast. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
@@ -257,9 +258,18 @@ session_pkt(struct session *s, uint8_t *f)
 	case 8:
 		return build(f, s->srv, s->cli, s->dp, s->sp, TH_FIN | TH_ACK, s->sa + 1, s->ca + 2,
 			NULL, 0, 0);
-	default:
+	case 9:
 		return build(f, s->cli, s->srv, s->sp, s->dp, TH_ACK, s->ca + 2, s->sa + 2, NULL, 0,
 			0);
+	case 10:
+		return build(f, s->cli2, s->srv, s->sp2, s->dp, TH_FIN | TH_ACK, s->ja + 101,
+			s->jb + 1, NULL, 0, 0);
+	case 11:
+		return build(f, s->srv, s->cli2, s->dp, s->sp2, TH_FIN | TH_ACK, s->jb + 1,
+			s->ja + 102, NULL, 0, 0);
+	default:
+		return build(f, s->cli2, s->srv, s->sp2, s->dp, TH_ACK, s->ja + 102, s->jb + 2, NULL,
+			0, 0);
 	}
 }
 
@@ -319,11 +329,11 @@ report(struct bench *b, const char *when, uint64_t flood_done)
 	memset(&ms, 0, sizeof(ms));
 	rte_malloc_get_socket_stats((int)rte_socket_id(), &ms);
 	printf("%-8s flood %9" PRIu64 "  subflows %6u  conns %6u  kept %6u/%-6u joins %6u  "
-		"ev-unconf %8" PRIu64 " ev-emb %8" PRIu64 " learn-refused %8" PRIu64
+		"ev-closed %7" PRIu64 " ev-unconf %7" PRIu64 " ev-emb %8" PRIu64 " learn-refused %8" PRIu64
 		" table-full %6" PRIu64 " pool-full %6" PRIu64 "  rss %7" PRIu64 " kB  heap %7zu kB\n",
 		when, flood_done, mpn_flow_count(mpn_tracker_table(b->t)),
 		mpn_conn_table_count(b->ct), sessions_kept, sessions_started, joins_kept,
-		s->evict_unconfirmed, s->evict_embryonic, s->learn_refused, s->table_full,
+		s->evict_closed, s->evict_unconfirmed, s->evict_embryonic, s->learn_refused, s->table_full,
 		s->conn_pool_full, rss_kb(), ms.heap_allocsz_bytes / 1024);
 }
 

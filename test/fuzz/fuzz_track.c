@@ -33,14 +33,17 @@
  *  - THE INVARIANT (ctx.h): a dropped segment changes no subflow or
  *    connection state. The state (every subflow entry and connection
  *    record, counters aside, as lib/pipeline/steer_test.c digests it) is
- *    serialized before and after and compared. Time's own doing (expiry)
- *    is taken out first: the tables are swept at the burst's `now` before
- *    the snapshot;
+ *    serialized before and after and compared (for a burst of several:
+ *    when every segment of it was dropped). Time's own doing (expiry) is
+ *    taken out first: the tables are swept at the burst's `now` before the
+ *    snapshot;
  *  - the tables stay within their bounds: entries <= capacity,
  *    connections <= the pool, each record's active and pending slots within
  *    their limits, its reference count equal to the entries that point to
  *    it, no entry pointing to a record that is not live, and no key left
  *    in an entry once its connection holds it (RFC 7430 §3);
+ *  - no key outlives its burst in the pipeline's per-packet contexts (the
+ *    decoded MP_CAPABLE and MP_FASTCLOSE keys, the shadow entry);
  *  - a forwarded segment keeps its length, no byte outside its TCP header
  *    changes, and if its checksums were valid on input, its IPv4 header
  *    checksum and its TCP checksum are valid after any rewrite.

@@ -13,8 +13,8 @@
  *    (what `show running-config` promises).
  *
  * libconfig's @include directive reads other files, which a fuzzer must not
- * be let loose on (/dev/zero never ends): inputs that contain "include"
- * in any case are skipped.
+ * be let loose on (/dev/zero never ends): inputs that contain "@include"
+ * in any case are skipped (not the word alone: the shipped file has it).
  *
  * The input is written to a private temporary file per run (the loader
  * takes a path). Build and run: see README.md. The same file, linked
@@ -67,7 +67,7 @@ init(void)
 static bool
 has_include(const uint8_t *d, size_t n)
 {
-	static const char w[] = "include";
+	static const char w[] = "@include";
 	size_t i, k;
 
 	for (i = 0; i + sizeof(w) - 1 <= n; i++) {

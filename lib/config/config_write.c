@@ -279,6 +279,7 @@ mpn_config_write(const struct mpn_config *cfg, const struct mpn_policy *policy, 
 	set_str(g, "mode", mode);
 	if (cfg->control.group[0] != '\0')
 		set_str(g, "group", cfg->control.group);
+	set_uint(g, "idle-timeout", cfg->control.idle_timeout);
 
 	g = add(root, "tables", CONFIG_TYPE_GROUP);
 	set_uint(g, "subflows", cfg->tables.subflows);
@@ -305,6 +306,23 @@ mpn_config_write(const struct mpn_config *cfg, const struct mpn_policy *policy, 
 		set_uint(g, "delay", x->delay);
 		set_uint(g, "domain", x->domain);
 		set_uint(g, "enterprise-number", x->enterprise);
+	}
+
+	/* The store's password stays in its credentials file: only the file's name is written. */
+	if (cfg->cluster.enabled) {
+		const struct mpn_config_cluster *k = &cfg->cluster;
+
+		g = add(root, "cluster", CONFIG_TYPE_GROUP);
+		set_str(g, "store", k->store);
+		if (k->credentials[0] != '\0')
+			set_str(g, "credentials", k->credentials);
+		set_str(g, "node", k->node);
+		set_str(g, "prefix", k->prefix);
+		set_uint(g, "ttl", k->ttl);
+		set_uint(g, "fetch-timeout", k->fetch_timeout);
+		set_str(g, "unreachable", mpn_cluster_unreachable_name(k->unreachable));
+		set_uint(g, "request-ring", k->request_ring);
+		set_uint(g, "answer-ring", k->answer_ring);
 	}
 
 	g = add(root, "logging", CONFIG_TYPE_GROUP);
@@ -358,6 +376,7 @@ normalise(struct mpn_config *c, struct mpn_policy *p)
 	c->policy = NULL;
 	c->dataplane.workers_line = 0;
 	c->flow_export.line = 0;
+	c->cluster.line = 0;
 	for (i = 0; i < MPN_CONFIG_MAX_PORTS; i++)
 		c->ports[i].line = 0;
 	for (i = 0; i < MPN_CONFIG_MAX_LINKS; i++)

@@ -187,6 +187,14 @@ mpn_conn_table_free(struct mpn_conn_table *ct)
 	rte_ring_free(ct->free);
 	rte_free(ct->v);
 	rte_free(ct->scratch);
+	/*
+	 * Records still live or waiting for their grace period hold their
+	 * keys (RFC 7430 §3): cleared before the memory goes back. rte_free()
+	 * zeroes only memory it knows to be clean, not "dirty" hugepages that
+	 * a previous process left (DPDK >= 21.11).
+	 */
+	if (ct->pool != NULL)
+		explicit_bzero(ct->pool, (size_t)ct->n * sizeof(*ct->pool));
 	rte_free(ct->pool);
 	rte_free(ct);
 }

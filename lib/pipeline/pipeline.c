@@ -52,6 +52,10 @@ mpn_pipeline_init(struct mpn_pipeline *pl, unsigned int worker,
 void
 mpn_pipeline_fini(struct mpn_pipeline *pl)
 {
+	if (pl->ctx != NULL)
+		explicit_bzero(pl->ctx, sizeof(struct mpn_pkt_ctx) * MPN_PIPELINE_MAX_BURST);
+	if (pl->trace_before != NULL)
+		explicit_bzero(pl->trace_before, sizeof(*pl->trace_before) * MPN_PIPELINE_MAX_BURST);
 	free(pl->ctx);
 	free(pl->rules);
 	free(pl->trace_before);
@@ -59,6 +63,37 @@ mpn_pipeline_fini(struct mpn_pipeline *pl)
 	pl->ctx = NULL;
 	pl->rules = NULL;
 	pl->trace_before = NULL;
+}
+
+/*
+ * Keys are secrets (RFC 7430 §3): the contexts live as long as the worker,
+ * so the keys a batch decoded (MP_CAPABLE, MP_FASTCLOSE) and the shadow
+ * entry's copies do not outlive the batch, nor do the frames a trace kept
+ * as they arrived. The tables hold the keys they need; nothing else does.
+ */
+static void
+forget_keys(struct mpn_pipeline *pl, unsigned int n)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		struct mpn_pkt_ctx *c = &pl->ctx[i];
+
+		for (k = 0; k < c->res.n_mo && k < MPN_NORM_MAX_MPOPTS; k++) {
+			struct mpn_mptcp_opt *o = &c->res.mo[k];
+
+			if (o->subtype == MPN_MPTCP_MP_CAPABLE) {
+				explicit_bzero(&o->u.mpc.sndkey, sizeof(o->u.mpc.sndkey));
+				explicit_bzero(&o->u.mpc.rcvkey, sizeof(o->u.mpc.rcvkey));
+			} else if (o->subtype == MPN_MPTCP_MP_FASTCLOSE) {
+				explicit_bzero(&o->u.fastclose.key, sizeof(o->u.fastclose.key));
+			}
+		}
+		explicit_bzero(&c->plan.shadow.key_a, sizeof(c->plan.shadow.key_a));
+		explicit_bzero(&c->plan.shadow.key_b, sizeof(c->plan.shadow.key_b));
+	}
+	if (pl->tracing)
+		explicit_bzero(pl->trace_before, sizeof(*pl->trace_before) * n);
 }
 
 /* From the lookup on: the batch @p ctx[0..n-1] has been parsed. */
@@ -96,6 +131,7 @@ run_batch(struct mpn_pipeline *pl, const struct mpn_policy *policy,
 		t->burst = NULL;
 	mpn_stage_rewrite(ctx, n);
 	mpn_stage_account(pl, from, ctx, n, verdicts, now);
+	forget_keys(pl, n);
 }
 
 static void

@@ -279,6 +279,24 @@ add_template(struct mpn_export *x, fbInfoElementSpec_t *spec, uint16_t tid, size
 	return 0;
 }
 
+/*
+ * A collector on this host that is down, reconnected to in a loop, can be
+ * "reached" by TCP's simultaneous open: the kernel picks the collector's
+ * port as the local ephemeral port and the socket connects to itself
+ * (RFC 9293 §3.5). Nothing listens; records sent there are lost. Treat
+ * it as the refused connect it is.
+ */
+static bool
+tcp_self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof(a), bl = sizeof(b);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &al) != 0 ||
+			getpeername(fd, (struct sockaddr *)&b, &bl) != 0)
+		return false;
+	return al == bl && memcmp(&a, &b, al) == 0;
+}
 static int
 parse_dst(struct mpn_export *x, char *err, size_t errlen)
 {
@@ -674,6 +692,11 @@ tcp_connect(struct mpn_export *x, uint64_t now_ms)
 		return;
 	}
 	if (connect(x->fd, (struct sockaddr *)&x->dst, x->dst_len) == 0) {
+		if (tcp_self_connected(x->fd)) {
+			x->st.connect_failures++;
+			tcp_down(x, now_ms);
+			return;
+		}
 		x->tcp = TCP_UP;
 	} else if (errno == EINPROGRESS) {
 		x->tcp = TCP_CONNECTING;
@@ -704,6 +727,11 @@ tcp_check_connect(struct mpn_export *x, uint64_t now_ms)
 	/* Still in progress: no error yet and no peer. */
 	if (getpeername(x->fd, (struct sockaddr *)&peer, &pl) != 0)
 		return;
+	if (tcp_self_connected(x->fd)) {
+		x->st.connect_failures++;
+		tcp_down(x, now_ms);
+		return;
+	}
 	x->tcp = TCP_UP;
 	x->st.connects++;
 	/*

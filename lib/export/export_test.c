@@ -110,6 +110,21 @@ udp_listener(uint16_t *port)
 	return fd;
 }
 
+static int
+tcp_bound(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
 static void
 event(struct mpn_flow_event *ev, uint8_t type, uint8_t family)
 {
@@ -322,12 +337,15 @@ test_tcp_refused_queue_full(void **state)
 	struct mpn_flow_event ev;
 	char err[256];
 	uint16_t port;
-	uint64_t t0;
 	int fd, i;
 
 	(void)state;
-	fd = udp_listener(&port);   /* a port number that no TCP socket listens on */
-	close(fd);
+	/*
+	 * A TCP port bound and not listening: connects are refused, and while
+	 * it is held the kernel cannot pick it as the source port of a
+	 * self-connect either (the exporter refuses those too).
+	 */
+	fd = tcp_bound(&port);
 	mpn_export_params_default(&p);
 	p.transport = MPN_EXPORT_TCP;
 	snprintf(p.host, sizeof(p.host), "127.0.0.1");
@@ -339,13 +357,15 @@ test_tcp_refused_queue_full(void **state)
 	x = mpn_export_new(&p, err, sizeof(err));
 	assert_non_null(x);
 	event(&ev, MPN_FLOW_EV_TEARDOWN, 6);
-	t0 = now_ms();
+	/*
+	 * Never blocks: every event is taken and every poll returns against a
+	 * dead collector (a blocking connect would hang the test until meson's
+	 * timeout). No wall-clock bound: the machine may be loaded.
+	 */
 	for (i = 0; i < 2000; i++) {
 		assert_int_equal(mpn_export_event(x, &ev, now_ms(), 0), 0);
 		mpn_export_poll(x, now_ms());
 	}
-	/* Never blocks: 2000 events and polls against a dead collector take well under 5 s. */
-	assert_true(now_ms() - t0 < 5000);
 	assert_true(mpn_export_stats(x)->connect_failures > 0);
 	assert_int_equal(mpn_export_stats(x)->connects, 0);
 	assert_true(mpn_export_stats(x)->messages_dropped_queue_full > 0);
@@ -353,6 +373,7 @@ test_tcp_refused_queue_full(void **state)
 	assert_true(mpn_export_pending(x) <= 4);
 	assert_string_equal(mpn_export_state(x), "down");
 	mpn_export_free(x);
+	close(fd);
 }
 
 /* TCP: the stream starts with templates, every record arrives, in order. */

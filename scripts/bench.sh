@@ -7,7 +7,7 @@
 # its minimum and maximum.
 #
 #   scripts/bench.sh [--quick] [--out DIR] [--build DIR] [--tsc-hz HZ]
-#                    [--only pipeline|callgrind|e2e]
+#                    [--only pipeline|callgrind|e2e] [--sizes "N ..."] [--rounds N]
 #
 #  1. pipeline: app/mpnorm-bench at 1K, 64K and 1M tracked subflows, 0% and
 #     100% of the data rewritten, 1 and 2 workers (and their ratio), and
@@ -21,10 +21,13 @@
 #     times (5; 1 with --quick) on the same vdevs (net_pcap replaying the
 #     capture of mpnorm-gen in a loop, into net_null), one forwarding core,
 #     burst 32, the same rings and mbuf count, at 1K, 64K and 1M subflows
-#     (64K also with tables.tracking off). The 1M capture needs ~13 GB of
-#     mbufs: the script reserves 2 MB hugepages for it (mounting hugetlbfs
-#     at a private mount point if none is mounted) and gives back what it
-#     changed at exit; if it cannot, 1M is skipped and the reason printed.
+#     (64K also with tables.tracking off). Without --quick the runs use 2 MB
+#     hugepages: the script reserves what mpnorm --check-config says the
+#     configuration needs (mounting hugetlbfs at a private mount point if
+#     none is mounted) and gives back what it changed at exit. The 1M
+#     capture (5.2M packets, each held in an mbuf) needs ~16 GB: under
+#     --no-huge it does not fit, so if the hugepages cannot be had, 1M is
+#     skipped and the reason printed.
 #
 # TSC cycles per packet: the TSC rate (DPDK's measure, or --tsc-hz) over the
 # packets per second of the one forwarding core. TSC ticks are not core
@@ -42,6 +45,8 @@ build=build
 quick=0
 only=all
 tsc_hz=
+opt_sizes=
+opt_rounds=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
@@ -49,7 +54,9 @@ while [ $# -gt 0 ]; do
 	--build) build=$2; shift ;;
 	--only) only=$2; shift ;;
 	--tsc-hz) tsc_hz=$2; shift ;;
-	-h|--help) sed -n '3,35p' "$0"; exit 0 ;;
+	--sizes) opt_sizes=$2; shift ;;
+	--rounds) opt_rounds=$2; shift ;;
+	-h|--help) sed -n '3,38p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -79,6 +86,8 @@ else
 fi
 max_workers=1
 [ "$ncpu" -ge 2 ] && max_workers=2
+[ -n "$opt_sizes" ] && sizes=$opt_sizes && e2e_sizes=$opt_sizes
+[ -n "$opt_rounds" ] && rounds=$opt_rounds
 workers_list=$(seq 1 "$max_workers")
 
 pids=()
@@ -230,7 +239,7 @@ conf_mem() {   # file huge|nohuge
 	fi
 }
 # Reserve 2 MB hugepages for MiB $1 if the host can spare them (keeping
-# 6 GiB for everyone else). Sets huge_dir. Returns non-zero with the reason
+# 4 GiB for everyone else). Sets huge_dir. Returns non-zero with the reason
 # on stderr if not.
 huge_reserve() {
 	local need_mb=$1 pages have avail_mb
@@ -256,8 +265,8 @@ huge_reserve() {
 	[ -n "$huge_old" ] || huge_old=$have
 	[ "$have" -ge "$((huge_old + pages))" ] && return 0
 	avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
-	if [ "$avail_mb" -lt $((pages * 2 + 6144)) ]; then
-		echo "$((pages * 2)) MiB of hugepages wanted, $avail_mb MiB available: not enough to keep 6 GiB for the others" >&2
+	if [ "$avail_mb" -lt $((pages * 2 + 4096)) ]; then
+		echo "$((pages * 2)) MiB of hugepages wanted, $avail_mb MiB available: not enough to keep 4 GiB for the others" >&2
 		return 1
 	fi
 	echo "$((huge_old + pages))" >"$huge_sys" || true
@@ -368,20 +377,21 @@ for n in $e2e_sizes; do
 	make_conf "$out/tmp/e2e-off.conf" "$pcap" "$mbufs" off "$tsub" "$tcon"
 	memkind=nohuge
 	mem=$(conf_mem "$out/tmp/e2e-on.conf" nohuge)
-	if [ "$n" -ge 1000000 ]; then
-		hmem=$(conf_mem "$out/tmp/e2e-on.conf" huge)
-		reason="not tried with --quick"
-		# Not in $(...): huge_reserve records what it changed, for cleanup.
-		if [ "$quick" = 0 ] && huge_reserve "$hmem" 2>"$out/tmp/huge.err"; then
-			cat "$out/tmp/huge.err" >&2
-			memkind=huge
-			mem=$hmem
-		else
-			[ "$quick" = 1 ] || reason=$(cat "$out/tmp/huge.err")
+	hmem=$(conf_mem "$out/tmp/e2e-on.conf" huge)
+	reason="not tried with --quick"
+	# Not in $(...): huge_reserve records what it changed, for cleanup.
+	if [ "$quick" = 0 ] && huge_reserve "$hmem" 2>"$out/tmp/huge.err"; then
+		cat "$out/tmp/huge.err" >&2
+		memkind=huge
+		mem=$hmem
+	else
+		[ "$quick" = 1 ] || reason=$(cat "$out/tmp/huge.err")
+		if [ "$n" -ge 1000000 ]; then
 			echo "- $n subflows: skipped. Under --no-huge every mbuf takes its own 4 KiB page: the capture of $npk packets needs --no-huge -m $mem, more than this host can give; with hugepages it needs $hmem MiB: $reason." | tee -a "$e2e_note" >&2
 			rm -f "$pcap"
 			continue
 		fi
+		echo "bench.sh: $n subflows without hugepages: $reason" >&2
 	fi
 	echo "- $n subflows: $npk packets, $nsf subflows, $ncn connections; $mbufs mbufs; -m $mem, $memkind" >>"$e2e_note"
 	progs="testpmd mpnorm"

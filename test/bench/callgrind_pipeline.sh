@@ -10,8 +10,8 @@
 # dumps one profile per phase (handshake, join, baseline, pipeline:
 # CALLGRIND_DUMP_STATS_AT). This script divides each dump's instruction
 # count (Ir) by the packets of its phase, prints a markdown table, and then
-# the top functions of the pipeline phase (exclusive and inclusive), from
-# callgrind_annotate. Counts, unlike TSC ticks, do not depend on the
+# the top functions of the pipeline phase (exclusive and inclusive) and of
+# the join phase (inclusive), from callgrind_annotate. Counts, unlike TSC ticks, do not depend on the
 # neighbours of a shared host: they are the numbers to compare between
 # commits. Valgrind hides SHA-NI and AVX-512 from the program, so OpenSSL
 # runs its generic code here: joins count more instructions than they cost
@@ -88,5 +88,14 @@ if command -v callgrind_annotate >/dev/null && [ -n "$pipe" ]; then
 	echo
 	echo '```'
 	callgrind_annotate --threshold=100 --inclusive=yes "$pipe" 2>/dev/null | top_functions 25
+	echo '```'
+fi
+join=$(grep -l "Trigger: Client Request: join" "$dir"/cg.out.* | head -n 1)
+if command -v callgrind_annotate >/dev/null && [ -n "$join" ]; then
+	echo
+	echo "Top functions of the join phase, inclusive ($joins joins; OpenSSL without SHA-NI here):"
+	echo
+	echo '```'
+	callgrind_annotate --threshold=100 --inclusive=yes "$join" 2>/dev/null | top_functions 25
 	echo '```'
 fi

@@ -24,6 +24,12 @@
  * saving: the figures are "TSC cycles", comparable with testpmd's and
  * scripts/bench.sh's, not core cycles.
  *
+ * A shared host deschedules the workers: wall ticks then count time that
+ * other processes ran. Each phase also takes each worker's thread CPU time
+ * (CLOCK_THREAD_CPUTIME_ID), and the "on CPU" figures are computed from it
+ * (converted at the TSC rate), with the share of the wall time the workers
+ * were on a CPU. Other processes still evict the caches.
+ *
  * Rings. A PMD's receive ring holds RX_DESC mbufs; rx_burst hands out the
  * oldest filled ones (written RX_DESC packets earlier) and refills their
  * slots from the mempool. The transmit ring keeps sent mbufs until the NIC
@@ -55,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -135,6 +142,7 @@ struct worker {
 	uint32_t *list[PHASE_COUNT];
 	uint64_t n[PHASE_COUNT];
 	uint64_t start, end;        /* TSC of the current phase */
+	uint64_t cpu_ns;            /* this thread's CPU time in the current phase */
 	uint64_t forwarded, dropped;
 	uint64_t touch_sum;         /* keeps the baseline's loads alive */
 } __rte_cache_aligned;
@@ -514,15 +522,29 @@ run_pipeline(struct worker *wk, const uint32_t *list, uint64_t n)
 	}
 }
 
+/* This thread's CPU time: what it ran, without the time the host gave to others. */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void
 run_phase(struct worker *wk, enum phase p)
 {
+	uint64_t c0 = thread_cpu_ns();
+
 	wk->start = rte_rdtsc();
 	if (p == PHASE_BASELINE)
 		run_baseline(wk, wk->list[p], wk->n[p]);
 	else
 		run_pipeline(wk, wk->list[p], wk->n[p]);
 	wk->end = rte_rdtsc();
+	wk->cpu_ns = thread_cpu_ns() - c0;
 }
 
 static int
@@ -671,6 +693,7 @@ spread_of(double *v, unsigned int n)
 
 struct rep_result {
 	double ticks[PHASE_COUNT];
+	double cpu_ns[PHASE_COUNT];   /* summed over the workers */
 	uint64_t drops, joins_verified, tracked, rewritten;
 };
 
@@ -682,8 +705,11 @@ one_rep(struct rep_result *r)
 	memset(r, 0, sizeof(*r));
 	if (tables_create() != 0)
 		return -1;
-	for (p = 0; p < PHASE_COUNT; p++)
+	for (p = 0; p < PHASE_COUNT; p++) {
 		r->ticks[p] = (double)phase((enum phase)p);
+		for (w = 0; w < B.active; w++)
+			r->cpu_ns[p] += (double)B.w[w].cpu_ns;
+	}
 	for (w = 0; w < B.active; w++) {
 		const struct mpn_track_stats *ts;
 		unsigned int n = mpn_track_stats_count();
@@ -709,7 +735,9 @@ one_rep(struct rep_result *r)
 /* What one scenario (one worker count) measured. */
 struct figures {
 	struct spread base_mpps, pipe_mpps, base_cyc, pipe_cyc, cost, joins_pw;
-	double hs_rate;
+	/* The same from the threads' CPU time: without the time a shared host ran others. */
+	struct spread pipe_cyc_cpu, cost_cpu, joins_pw_cpu;
+	double hs_rate, on_cpu;   /* on_cpu: CPU time over wall time x workers, pipeline phase */
 	uint64_t tracked, drops, joins_verified, rewritten, data_pkts;
 };
 
@@ -725,11 +753,12 @@ scenario(double hz, struct figures *f)
 {
 	static struct rep_result rr[MAX_REPS];
 	double bm[MAX_REPS], pm[MAX_REPS], bc[MAX_REPS], pc[MAX_REPS], cost[MAX_REPS];
-	double jr[MAX_REPS], hs[MAX_REPS];
+	double jr[MAX_REPS], hs[MAX_REPS], pcc[MAX_REPS], costc[MAX_REPS], jrc[MAX_REPS];
+	double onc[MAX_REPS];
 	double pkts[PHASE_COUNT];
 	unsigned int rep, w, p, nw = B.active;
 	const char *label = B.o.label != NULL ? B.o.label : "-";
-	char s_bm[64], s_pm[64], s_pc[64], s_cost[64], s_jr[64];
+	char s_bm[64], s_pm[64], s_pc[64], s_cost[64], s_jr[64], s_costc[64], s_jrc[64];
 	const struct rep_result *last;
 	double initial = (double)(B.gen.subflows - B.gen.joins);
 
@@ -744,7 +773,7 @@ scenario(double hz, struct figures *f)
 			pkts[p] += (double)B.w[w].n[p];
 	}
 	for (rep = 0; rep < B.o.reps; rep++) {
-		const double *t = rr[rep].ticks;
+		const double *t = rr[rep].ticks, *c;
 
 		/* Mpps of all workers; ticks per packet per worker (wall ticks x workers). */
 		bm[rep] = pkts[PHASE_BASELINE] / (t[PHASE_BASELINE] / hz) / 1e6;
@@ -754,7 +783,17 @@ scenario(double hz, struct figures *f)
 		cost[rep] = pc[rep] - bc[rep];
 		jr[rep] = (double)B.gen.joins / (t[PHASE_JOIN] / hz) / nw;
 		hs[rep] = initial / (t[PHASE_HANDSHAKE] / hz);
+		/* CPU ns summed over the workers: per worker per packet once divided. */
+		c = rr[rep].cpu_ns;
+		pcc[rep] = c[PHASE_PIPELINE] * hz / 1e9 / pkts[PHASE_PIPELINE];
+		costc[rep] = pcc[rep] - c[PHASE_BASELINE] * hz / 1e9 / pkts[PHASE_BASELINE];
+		jrc[rep] = c[PHASE_JOIN] > 0 ? (double)B.gen.joins / (c[PHASE_JOIN] / 1e9) : 0;
+		onc[rep] = c[PHASE_PIPELINE] / 1e9 / (t[PHASE_PIPELINE] / hz * nw);
 	}
+	f->pipe_cyc_cpu = spread_of(pcc, B.o.reps);
+	f->cost_cpu = spread_of(costc, B.o.reps);
+	f->joins_pw_cpu = spread_of(jrc, B.o.reps);
+	f->on_cpu = spread_of(onc, B.o.reps).med;
 	f->base_mpps = spread_of(bm, B.o.reps);
 	f->pipe_mpps = spread_of(pm, B.o.reps);
 	f->base_cyc = spread_of(bc, B.o.reps);
@@ -774,10 +813,13 @@ scenario(double hz, struct figures *f)
 	fmt_spread(s_pc, sizeof(s_pc), f->pipe_cyc, 0);
 	fmt_spread(s_cost, sizeof(s_cost), f->cost, 0);
 	fmt_spread(s_jr, sizeof(s_jr), f->joins_pw, 0);
+	fmt_spread(s_costc, sizeof(s_costc), f->cost_cpu, 0);
+	fmt_spread(s_jrc, sizeof(s_jrc), f->joins_pw_cpu, 0);
 	printf("| %s | %s | %" PRIu64 " | %u%% | %u | %s | %s | %.0f | %s | %s | %.0f | %s | %"
-		PRIu64 " |\n", label, B.o.no_tracking ? "off" : "on", f->tracked, B.o.rewrite, nw,
-		s_bm, s_pm, f->base_cyc.med, s_pc, s_cost, f->hs_rate,
-		B.o.no_tracking ? "-" : s_jr, f->drops);
+		PRIu64 " | %.0f%% | %.0f | %s | %s |\n", label, B.o.no_tracking ? "off" : "on",
+		f->tracked, B.o.rewrite, nw, s_bm, s_pm, f->base_cyc.med, s_pc, s_cost, f->hs_rate,
+		B.o.no_tracking ? "-" : s_jr, f->drops, f->on_cpu * 100, f->pipe_cyc_cpu.med,
+		s_costc, B.o.no_tracking ? "-" : s_jrc);
 	fflush(stdout);
 	fprintf(stderr, "mpnorm-bench: %u worker(s), %u repetitions; %" PRIu64 " data packets per "
 		"pass, %" PRIu64 " rewritten; joins verified %" PRIu64 " of %" PRIu64 "\n", nw,
@@ -796,13 +838,15 @@ scenario(double hz, struct figures *f)
 		/* Columns: see scripts/bench.sh (the header it writes). */
 		fprintf(c, "%s,%s,%" PRIu64 ",%u,%u,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.1f,%.1f,%.1f,"
 			"%.1f,%.1f,%.1f,%.1f,%.0f,%.0f,%.0f,%.0f,%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%.0f\n", label, B.o.no_tracking ? "off" : "on", f->tracked, B.o.rewrite, nw,
+			",%.0f,%.3f,%.1f,%.1f,%.1f,%.1f,%.0f\n", label, B.o.no_tracking ? "off" : "on", f->tracked, B.o.rewrite, nw,
 			f->base_mpps.med, f->base_mpps.min, f->base_mpps.max,
 			f->pipe_mpps.med, f->pipe_mpps.min, f->pipe_mpps.max,
 			f->base_cyc.med, f->pipe_cyc.med, f->pipe_cyc.min, f->pipe_cyc.max,
 			f->cost.med, f->cost.min, f->cost.max, f->hs_rate,
 			f->joins_pw.med, f->joins_pw.min, f->joins_pw.max,
-			f->drops, f->joins_verified, f->data_pkts, hz);
+			f->drops, f->joins_verified, f->data_pkts, hz, f->on_cpu,
+			f->pipe_cyc_cpu.med, f->cost_cpu.med, f->cost_cpu.min, f->cost_cpu.max,
+			f->joins_pw_cpu.med);
 		fclose(c);
 	}
 	return 0;
@@ -874,8 +918,10 @@ main(int argc, char **argv)
 	}
 	printf("| scenario | tracking | subflows tracked | rewritten | workers | baseline Mpps | "
 		"pipeline Mpps | baseline cyc/pkt | pipeline cyc/pkt | extra cyc/pkt | "
-		"new subflows/s | verified joins/s per worker | drops |\n");
-	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		"new subflows/s | verified joins/s per worker | drops | on CPU | pipeline cyc/pkt "
+		"on CPU | extra cyc/pkt on CPU | verified joins/s per worker on CPU |\n");
+	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		"---:|\n");
 	/* With 2 workers: 1 first, then 2, for the ratio. */
 	for (nw = B.o.workers > 1 ? 1 : B.o.workers; nw <= B.o.workers; nw++) {
 		B.active = nw;
@@ -886,13 +932,22 @@ main(int argc, char **argv)
 	__atomic_store_n(&B.phase_go, -1, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	printf("\nMedians (min-max) of %u repetitions. TSC %.0f MHz; cycles are TSC cycles, not "
-		"core cycles.\n", B.o.reps, hz / 1e6);
+		"core cycles. \"On CPU\": from the workers' thread CPU time, at the TSC rate, "
+		"without the time the host ran other processes.\n", B.o.reps, hz / 1e6);
 	if (B.o.workers > 1) {
 		double r = fig[1].pipe_mpps.med / fig[0].pipe_mpps.med;
 
+		/*
+		 * On CPU: what two workers would give against one if each had a
+		 * core of its own: 2 x (one worker's on-CPU cycles/packet over
+		 * each of two workers').
+		 */
 		printf("2 workers against 1 (pipeline Mpps, medians): %.2fx (%.2f against %.2f "
-			"Mpps; baseline %.2fx)\n", r, fig[1].pipe_mpps.med, fig[0].pipe_mpps.med,
-			fig[1].base_mpps.med / fig[0].base_mpps.med);
+			"Mpps; baseline %.2fx); on CPU: %.2fx (%.0f against %.0f cycles/packet per "
+			"worker)\n", r, fig[1].pipe_mpps.med, fig[0].pipe_mpps.med,
+			fig[1].base_mpps.med / fig[0].base_mpps.med,
+			2 * fig[0].pipe_cyc_cpu.med / fig[1].pipe_cyc_cpu.med,
+			fig[1].pipe_cyc_cpu.med, fig[0].pipe_cyc_cpu.med);
 	}
 	for (w = 0; w < B.o.workers; w++) {
 		rings_fini(&B.w[w]);

@@ -141,7 +141,7 @@ md=$out/results.md
 # --- 1. pipeline ------------------------------------------------------------
 csv=$out/pipeline.csv
 if [ "$only" = all ] || [ "$only" = pipeline ]; then
-echo "label,tracking,tracked,rewrite,workers,base_mpps,base_mpps_min,base_mpps_max,pipe_mpps,pipe_mpps_min,pipe_mpps_max,base_cyc,pipe_cyc,pipe_cyc_min,pipe_cyc_max,cost_cyc,cost_min,cost_max,new_subflows_s,joins_s_worker,joins_s_worker_min,joins_s_worker_max,drops,joins_verified,data_pkts,tsc_hz" >"$csv"
+echo "label,tracking,tracked,rewrite,workers,base_mpps,base_mpps_min,base_mpps_max,pipe_mpps,pipe_mpps_min,pipe_mpps_max,base_cyc,pipe_cyc,pipe_cyc_min,pipe_cyc_max,cost_cyc,cost_min,cost_max,new_subflows_s,joins_s_worker,joins_s_worker_min,joins_s_worker_max,drops,joins_verified,data_pkts,tsc_hz,on_cpu,pipe_cyc_cpu,cost_cpu,cost_cpu_min,cost_cpu_max,joins_s_worker_cpu" >"$csv"
 {
 	echo "## Pipeline: mpn_pipeline_run() against a forwarder's loop"
 	echo
@@ -152,8 +152,12 @@ echo "label,tracking,tracked,rewrite,workers,base_mpps,base_mpps_min,base_mpps_m
 	echo "MP_JOIN subflows whose SYN/ACK and ACK HMACs were checked, over the join phase (all its"
 	echo "packets, not only the HMACs)."
 	echo
-	echo "| scenario | tracking | subflows tracked | rewritten | workers | baseline Mpps | pipeline Mpps | baseline cyc/pkt | pipeline cyc/pkt | extra cyc/pkt | new subflows/s | verified joins/s per worker | drops |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "The \"on CPU\" columns come from the workers' thread CPU time (CLOCK_THREAD_CPUTIME_ID) at"
+	echo "the TSC rate: they leave out the time a shared host ran other processes; \"on CPU\" is"
+	echo "the share of wall time the workers ran."
+	echo
+	echo "| scenario | tracking | subflows tracked | rewritten | workers | baseline Mpps | pipeline Mpps | baseline cyc/pkt | pipeline cyc/pkt | extra cyc/pkt | new subflows/s | verified joins/s per worker | drops | on CPU | pipeline cyc/pkt on CPU | extra cyc/pkt on CPU | verified joins/s per worker on CPU |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >>"$md"
 scal=$out/tmp/scaling.md
 : >"$scal"
@@ -181,7 +185,8 @@ run_pipeline "65536-rw0-tracking-off" 65536 0 off
 if [ -s "$scal" ]; then
 	{
 		echo
-		echo "2 workers against 1 (pipeline Mpps, medians):"
+		echo "2 workers against 1 (pipeline Mpps, medians; on CPU: 2 x one worker's on-CPU cycles/packet"
+		echo "over each of two workers', the ratio if each worker had a core of its own):"
 		echo
 		echo "| scenario | ratio |"
 		echo "|---|---|"
@@ -208,7 +213,7 @@ fi
 # --- 3. end to end -----------------------------------------------------------
 e2ecsv=$out/e2e.csv
 if [ "$only" = all ] || [ "$only" = e2e ]; then
-echo "subflows,program,round,mpps_rx,mpps_tx,tsc_cyc_pkt,drops,secs,memory" >"$e2ecsv"
+echo "subflows,program,round,mpps_rx,mpps_tx,tsc_cyc_pkt,drops,secs,memory,oncpu_cyc_pkt,load1" >"$e2ecsv"
 e2e_rxd=1024
 # mpnorm's configuration for one run: the shipped policy, vdev ports, tables
 # sized for the capture.
@@ -293,20 +298,38 @@ data_for() {
 	elif [ "$1" -ge 65536 ]; then echo 4
 	else echo 64; fi
 }
+# Nanoseconds a process's forwarding lcore thread (DPDK names it rte-worker-N)
+# has been on a CPU (/proc/PID/task/TID/schedstat, first field). On a shared
+# host the wall-clock rate counts the time the kernel ran others; this does not.
+fwd_cpu_ns() {   # pid
+	local t best=0 v
+	for t in /proc/"$1"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		rte-worker-*|lcore-worker-*)
+			v=$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null || echo 0)
+			[ "${v:-0}" -gt "$best" ] && best=$v ;;
+		esac
+	done
+	echo "$best"
+}
 # The rate of testpmd io: Tx-pps of port 1 (net_null) in the last full
 # stats period (the first one includes the start-up). testpmd without -i
-# waits on its stdin (kept open by the sleep) and stops cleanly on SIGINT,
-# which timeout sends. net_null's no-rx: the sink sends nothing back.
+# waits on its stdin (a FIFO kept open) and stops cleanly on SIGINT, which
+# timeout sends; loading the 1M capture takes a minute or more. net_null's no-rx: the sink sends nothing back.
 rate_testpmd() {   # pcap mbufs memopts
-	local log=$out/tmp/testpmd.log
+	local log=$out/tmp/testpmd.log fifo=$out/tmp/testpmd.stdin
+	rm -f "$fifo"
+	mkfifo "$fifo"
 	# shellcheck disable=SC2086
-	timeout -s INT $((3 * e2e_secs + 60)) "$TESTPMD" $3 --no-pci \
+	timeout -s INT $((3 * e2e_secs + 300)) "$TESTPMD" $3 --no-pci \
 		--no-telemetry --file-prefix "$prefix-t" -l 0-1 --log-level=warning \
 		--vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --vdev net_null0,no-rx=1 -- \
 		--forward-mode=io --nb-cores=1 --burst=32 --rxd=$e2e_rxd --txd=$e2e_rxd \
 		--total-num-mbufs="$2" --stats-period "$e2e_secs" \
-		< <(sleep $((3 * e2e_secs + 90))) >"$log" 2>&1 &
+		<"$fifo" >"$log" 2>&1 &
 	local tp=$!
+	# testpmd's stdin stays open (it quits at EOF) while fd 7 holds the FIFO.
+	exec 7>"$fifo"
 	pids+=("$tp")
 	# Wait for three stats periods after forwarding started.
 	local i
@@ -315,14 +338,26 @@ rate_testpmd() {   # pcap mbufs memopts
 		kill -0 "$tp" 2>/dev/null || break
 		sleep 0.5
 	done
+	# The forwarding thread's CPU time over the whole run, and (below) the
+	# packets it sent in it: on-CPU cycles per packet. The thread idles in a
+	# blocking wait until forwarding starts.
+	local tpid cpu
+	tpid=$(pgrep -P "$tp" -f dpdk-testpmd | head -n 1)
+	cpu=$(fwd_cpu_ns "${tpid:-0}")
 	kill -INT "$tp" 2>/dev/null || true
 	wait "$tp" 2>/dev/null || true
-	awk '/NIC statistics for port 0/ { p = 0 } /NIC statistics for port 1/ { p = 1 }
+	exec 7>&-
+	rm -f "$fifo"
+	awk -v cpu="$cpu" -v hz="$tsc_hz" '
+		/NIC statistics for port 0/ { p = 0 } /NIC statistics for port 1/ { p = 1 }
 		/Rx-pps:/ && p == 0 && $2 > 0 { rx = $2 } /Tx-pps:/ && p == 1 && $2 > 0 { tx = $2 }
-		END { printf "%.4f,%.4f,0\n", rx / 1e6, tx / 1e6 }' "$log"
+		/Accumulated forward statistics for all ports/ { acc = 1 }
+		acc && /TX-packets:/ { txn = $2; acc = 0 }
+		END { printf "%.4f,%.4f,0,%.1f\n", rx / 1e6, tx / 1e6,
+			(txn > 0 && cpu > 0 ? cpu / 1e9 * hz / txn : 0) }' "$log"
 }
 rate_mpnorm() {   # conf memopts
-	local log=$out/tmp/mpnorm.log sock=$out/tmp/mpnorm.sock pid i s1 s2 t1 t2
+	local log=$out/tmp/mpnorm.log sock=$out/tmp/mpnorm.sock pid i s1 s2 t1 t2 c1 c2
 	rm -f "$sock"
 	# shellcheck disable=SC2086
 	"$MPNORM" $2 --no-pci --no-telemetry --file-prefix "$prefix-m" -l 0-1 \
@@ -331,16 +366,16 @@ rate_mpnorm() {   # conf memopts
 	pids+=("$pid")
 	for i in $(seq 1 600); do
 		[ -S "$sock" ] && "$CTL" -s "$sock" -j show stats >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || { tail -n 5 "$log" >&2; echo "0,0,0"; return; }
+		kill -0 "$pid" 2>/dev/null || { tail -n 5 "$log" >&2; echo "0,0,0,0"; return; }
 		sleep 0.5
 	done
 	sleep "$e2e_secs"
-	t1=$(date +%s.%N); s1=$("$CTL" -s "$sock" -j show stats)
+	c1=$(fwd_cpu_ns "$pid"); t1=$(date +%s.%N); s1=$("$CTL" -s "$sock" -j show stats)
 	sleep "$e2e_secs"
-	t2=$(date +%s.%N); s2=$("$CTL" -s "$sock" -j show stats)
+	c2=$(fwd_cpu_ns "$pid"); t2=$(date +%s.%N); s2=$("$CTL" -s "$sock" -j show stats)
 	kill -TERM "$pid"
 	wait "$pid" || true
-	python3 - "$t1" "$t2" "$s1" "$s2" <<'PY'
+	python3 - "$t1" "$t2" "$s1" "$s2" "$c1" "$c2" "$tsc_hz" <<'PY'
 import json, sys
 t1, t2 = float(sys.argv[1]), float(sys.argv[2])
 a, b = json.loads(sys.argv[3]), json.loads(sys.argv[4])
@@ -358,7 +393,10 @@ dt = t2 - t1
 rx = (find(b, "packets_in") - find(a, "packets_in")) / dt / 1e6
 tx = (find(b, "packets_out") - find(a, "packets_out")) / dt / 1e6
 drops = find(b, "packets_dropped") - find(a, "packets_dropped")
-print("%.4f,%.4f,%d" % (rx, tx, drops))
+sent = find(b, "packets_out") - find(a, "packets_out")
+cpu_s = (int(sys.argv[6]) - int(sys.argv[5])) / 1e9
+oncpu = cpu_s * float(sys.argv[7]) / sent if sent > 0 and cpu_s > 0 else 0
+print("%.4f,%.4f,%d,%.1f" % (rx, tx, drops, oncpu))
 PY
 }
 e2e_note=$out/tmp/e2e-notes.md
@@ -407,9 +445,9 @@ for n in $e2e_sizes; do
 			mpnorm) res=$(rate_mpnorm "$out/tmp/e2e-on.conf" "$opts") ;;
 			mpnorm-tracking-off) res=$(rate_mpnorm "$out/tmp/e2e-off.conf" "$opts") ;;
 			esac
-			IFS=, read -r rx tx drops <<<"$res"
+			IFS=, read -r rx tx drops oncpu <<<"$res"
 			cyc=$(awk -v hz="$tsc_hz" -v tx="$tx" 'BEGIN { printf "%.1f", (tx > 0 ? hz / (tx * 1e6) : 0) }')
-			echo "$n,$prog,$r,$rx,$tx,$cyc,$drops,$e2e_secs,$memkind" >>"$e2ecsv"
+			echo "$n,$prog,$r,$rx,$tx,$cyc,$drops,$e2e_secs,$memkind,${oncpu:-0},$(cut -d' ' -f1 /proc/loadavg)" >>"$e2ecsv"
 		done
 	done
 	rm -f "$pcap"
@@ -421,12 +459,14 @@ done
 	echo "testpmd io and mpnorm alternated $rounds time(s) on the same vdevs and capture (1024 RX and"
 	echo "TX descriptors, the same mbuf count). Each rate is over ${e2e_secs} s after a ${e2e_secs} s warm-up;"
 	echo "cycles/packet = TSC rate / packets per second out. Medians (min-max) over the rounds;"
-	echo "extra = mpnorm's cycles/packet minus testpmd's, per round."
+	echo "extra = mpnorm's cycles/packet minus testpmd's, per round. On-CPU cycles/packet: the"
+	echo "forwarding thread's CPU time (schedstat) at the TSC rate over the packets it sent, which"
+	echo "leaves out the time a shared host ran other processes (testpmd: over its whole run)."
 	echo
 	cat "$e2e_note"
 	echo
-	echo "| subflows | program | Mpps out | TSC cycles/pkt | extra over testpmd | drops/round |"
-	echo "|---:|---|---:|---:|---:|---:|"
+	echo "| subflows | program | Mpps out | TSC cycles/pkt | extra over testpmd | drops/round | on-CPU cycles/pkt | extra on CPU |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
 	python3 - "$e2ecsv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -451,9 +491,15 @@ for n in sizes:
         cyc = [float(r["tsc_cyc_pkt"]) for r in rs]
         extra = [float(r["tsc_cyc_pkt"]) - tp[r["round"]] for r in rs if r["round"] in tp]
         drops = [int(r["drops"]) for r in rs]
-        print("| %s | %s | %s | %s | %s | %s |" % (n, p, fmt(mpps, 2), fmt(cyc, 0),
+        tpc = {r["round"]: float(r["oncpu_cyc_pkt"]) for r in rows
+               if r["subflows"] == n and r["program"] == "testpmd" and float(r["oncpu_cyc_pkt"]) > 0}
+        onc = [float(r["oncpu_cyc_pkt"]) for r in rs if float(r["oncpu_cyc_pkt"]) > 0]
+        extc = [float(r["oncpu_cyc_pkt"]) - tpc[r["round"]] for r in rs
+                if r["round"] in tpc and float(r["oncpu_cyc_pkt"]) > 0]
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (n, p, fmt(mpps, 2), fmt(cyc, 0),
               "-" if p == "testpmd" else fmt(extra, 0),
-              "-" if p == "testpmd" else "%d" % statistics.median(drops)))
+              "-" if p == "testpmd" else "%d" % statistics.median(drops),
+              fmt(onc, 0), "-" if p == "testpmd" else fmt(extc, 0)))
 PY
 } >>"$md"
 fi

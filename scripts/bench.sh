@@ -247,7 +247,7 @@ conf_mem() {   # file huge|nohuge
 # 4 GiB for everyone else). Sets huge_dir. Returns non-zero with the reason
 # on stderr if not.
 huge_reserve() {
-	local need_mb=$1 pages have avail_mb
+	local need_mb=$1 pages have avail_mb more
 	pages=$(( (need_mb + 1) / 2 + 32 ))
 	if [ ! -w "$huge_sys" ]; then
 		echo "cannot write $huge_sys (not root?)" >&2
@@ -269,9 +269,12 @@ huge_reserve() {
 	have=$(cat "$huge_sys")
 	[ -n "$huge_old" ] || huge_old=$have
 	[ "$have" -ge "$((huge_old + pages))" ] && return 0
+	# MemAvailable leaves out the pages this run reserved already: count only
+	# the ones still to take.
 	avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
-	if [ "$avail_mb" -lt $((pages * 2 + 4096)) ]; then
-		echo "$((pages * 2)) MiB of hugepages wanted, $avail_mb MiB available: not enough to keep 4 GiB for the others" >&2
+	more=$((huge_old + pages - have))
+	if [ "$avail_mb" -lt $((more * 2 + 4096)) ]; then
+		echo "$((pages * 2)) MiB of hugepages wanted ($((more * 2)) MiB more than this run holds), $avail_mb MiB available: not enough to keep 4 GiB for the others" >&2
 		return 1
 	fi
 	echo "$((huge_old + pages))" >"$huge_sys" || true

@@ -514,7 +514,7 @@ if command -v gnuplot >/dev/null && [ -s "$csv" ] && [ "$(wc -l <"$csv")" -gt 1 
 	{
 		echo "set terminal png size 900,600"
 		echo "set output '$out/mpps.png'"
-		echo "set title 'mpnorm pipeline against its rx+touch baseline (same run, same packets)'"
+		echo "set title 'mpnorm pipeline against a forwarder loop (wall clock on a shared host; same run, same packets)'"
 		echo "set logscale x 2"
 		echo "set xtics ('1K' 1024, '4K' 4096, '16K' 16384, '64K' 65536, '256K' 262144, '1M' 1048576)"
 		echo "set xlabel 'tracked subflows'"

@@ -17,6 +17,9 @@
 
 #include <cmocka.h>
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
 #include "mptcp.h"
 #include "mptcp_crypto.h"
 
@@ -448,6 +451,122 @@ test_result_names(void **state)
 	assert_string_equal(mpn_addaddr_hmac_result_name(MPN_ADDADDR_HMAC_BAD), "bad");
 }
 
+/*
+ * The hand-built HMAC and digests (mptcp_crypto.c) against OpenSSL's own
+ * EVP_MAC and EVP_Digest, over many keys, nonces and both versions, through
+ * the one-shot and the prepared-context calls. A bit flipped anywhere in a
+ * received HMAC must be refused.
+ */
+static void
+evp_hmac(uint8_t version, uint64_t k1, uint64_t k2, const uint8_t *msg, size_t len,
+		uint8_t *out, size_t *outlen)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *h;
+	OSSL_PARAM params[2];
+	uint8_t key[16];
+	int k;
+
+	assert_non_null(mac);
+	h = EVP_MAC_CTX_new(mac);
+	assert_non_null(h);
+	for (k = 0; k < 8; k++) {
+		key[k] = (uint8_t)(k1 >> (56 - 8 * k));
+		key[8 + k] = (uint8_t)(k2 >> (56 - 8 * k));
+	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		version == 0 ? "SHA1" : "SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	assert_int_equal(EVP_MAC_init(h, key, sizeof(key), params), 1);
+	assert_int_equal(EVP_MAC_update(h, msg, len), 1);
+	assert_int_equal(EVP_MAC_final(h, out, outlen, EVP_MAX_MD_SIZE), 1);
+	EVP_MAC_CTX_free(h);
+	EVP_MAC_free(mac);
+}
+
+static uint64_t
+next_rand(uint64_t *x)
+{
+	/* xorshift64*: reproducible keys and nonces of every bit pattern */
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1DULL;
+}
+
+static void
+test_against_evp(void **state)
+{
+	struct mpn_mptcp_crypto *cx = mpn_mptcp_crypto_new();
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(cx);
+	for (i = 0; i < 400; i++) {
+		uint8_t version = (uint8_t)(i & 1);
+		uint64_t ka = next_rand(&x), kb = next_rand(&x);
+		uint32_t na = (uint32_t)next_rand(&x), nb = (uint32_t)next_rand(&x);
+		uint8_t msg[8], want[EVP_MAX_MD_SIZE], got[MPN_MPTCP_JOIN_HMAC_LEN];
+		uint8_t got2[MPN_MPTCP_JOIN_HMAC_LEN], bad[MPN_MPTCP_JOIN_HMAC_LEN];
+		uint8_t md[EVP_MAX_MD_SIZE], kbuf[8];
+		unsigned int mdlen = 0, k;
+		size_t wlen = 0;
+		uint64_t trunc = 0, idsn, idsn2;
+		uint32_t tok, tok2;
+
+		/* Third ACK: HMAC(Key-A || Key-B, R-A || R-B). */
+		for (k = 0; k < 4; k++) {
+			msg[k] = (uint8_t)(na >> (24 - 8 * k));
+			msg[4 + k] = (uint8_t)(nb >> (24 - 8 * k));
+		}
+		evp_hmac(version, ka, kb, msg, sizeof(msg), want, &wlen);
+		assert_int_equal(wlen, version == 0 ? 20 : 32);
+		mpn_mptcp_join_hmac(version, ka, kb, na, nb, got);
+		assert_memory_equal(got, want, MPN_MPTCP_JOIN_HMAC_LEN);
+		assert_int_equal(mpn_mptcp_crypto_join_hmac(cx, version, ka, kb, na, nb, got2), 0);
+		assert_memory_equal(got2, want, MPN_MPTCP_JOIN_HMAC_LEN);
+		assert_true(mpn_mptcp_crypto_ack_ok(cx, version, ka, kb, na, nb, got));
+		assert_true(mpn_mptcp_join_ack_ok(version, ka, kb, na, nb, got));
+		memcpy(bad, got, sizeof(bad));
+		bad[i % MPN_MPTCP_JOIN_HMAC_LEN] ^= (uint8_t)(1u << (i % 8));
+		assert_false(mpn_mptcp_crypto_ack_ok(cx, version, ka, kb, na, nb, bad));
+		assert_false(mpn_mptcp_join_ack_ok(version, ka, kb, na, nb, bad));
+
+		/* SYN/ACK: leftmost 64 bits of HMAC(Key-B || Key-A, R-B || R-A). */
+		for (k = 0; k < 4; k++) {
+			msg[k] = (uint8_t)(nb >> (24 - 8 * k));
+			msg[4 + k] = (uint8_t)(na >> (24 - 8 * k));
+		}
+		evp_hmac(version, kb, ka, msg, sizeof(msg), want, &wlen);
+		for (k = 0; k < 8; k++)
+			trunc = trunc << 8 | want[k];
+		assert_true(mpn_mptcp_crypto_synack_ok(cx, version, ka, kb, na, nb, trunc));
+		assert_true(mpn_mptcp_join_synack_ok(version, ka, kb, na, nb, trunc));
+		assert_false(mpn_mptcp_crypto_synack_ok(cx, version, ka, kb, na, nb,
+			trunc ^ (1ULL << (i % 64))));
+		assert_false(mpn_mptcp_join_synack_ok(version, ka, kb, na, nb,
+			trunc ^ (1ULL << (i % 64))));
+
+		/* Token and IDSN against EVP_Digest of the key in network order. */
+		for (k = 0; k < 8; k++)
+			kbuf[k] = (uint8_t)(ka >> (56 - 8 * k));
+		assert_int_equal(EVP_Digest(kbuf, sizeof(kbuf), md, &mdlen,
+			version == 0 ? EVP_sha1() : EVP_sha256(), NULL), 1);
+		assert_int_equal(mpn_mptcp_key_token(version, ka, &tok, &idsn), 0);
+		assert_int_equal(mpn_mptcp_crypto_key_token(cx, version, ka, &tok2, &idsn2), 0);
+		assert_int_equal(tok, (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
+			(uint32_t)md[2] << 8 | md[3]);
+		idsn2 = 0;
+		for (k = mdlen - 8; k < mdlen; k++)
+			idsn2 = idsn2 << 8 | md[k];
+		assert_int_equal(idsn, idsn2);
+		assert_int_equal(tok2, tok);
+	}
+	assert_int_equal(mpn_mptcp_crypto_key_token(cx, 2, 1, NULL, NULL), -EINVAL);
+	mpn_mptcp_crypto_free(cx);
+}
+
 int
 main(void)
 {
@@ -468,6 +587,7 @@ main(void)
 			(void *)(uintptr_t)&addaddrs[1] },
 		cmocka_unit_test(test_addaddr_synthetic),
 		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_against_evp),
 	};
 
 	return cmocka_run_group_tests_name("mptcp_crypto", tests, NULL, NULL);

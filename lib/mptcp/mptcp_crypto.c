@@ -1,25 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * The hashes run through OpenSSL's low-level SHA1_* and SHA256_* calls, and
- * the HMAC is built from them (RFC 2104), on the stack.
- *
- * Why not EVP: in OpenSSL 3.0 every EVP_DigestInit_ex2() and EVP_MAC_init()
- * frees and allocates the provider's context, even on a reused EVP_MD_CTX
- * or EVP_MAC_CTX with the digest already fetched, and HMAC_Init_ex()
- * initialises three digest contexts; SHA1() and SHA256() fetch the
- * algorithm on every call (EVP_Q_digest). The calls below reach the same
- * assembler (SHA-NI where the CPU has it) with no allocation, no lookup
- * and no lock: doc/benchmark.md has the figures. OpenSSL 3 marks them
- * deprecated, not removed; the unit tests check every result against real
- * traffic and against EVP_MAC.
- */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "mptcp_crypto.h"
@@ -56,42 +43,6 @@ get_be64(const uint8_t *p)
 	return ((uint64_t)get_be32(p) << 32) | get_be32(p + 4);
 }
 
-/*
- * H(block || msg) with the hash of the version: SHA-1 (v0) or SHA-256 (v1);
- * block is one 64-byte block (an HMAC pad) or NULL. @return the digest
- * length, or 0 for another version or a libcrypto failure.
- *
- * The hash state is cleared only on a failure: *_Final() clears the
- * buffered block itself and leaves only the digest, which is in md, in
- * the state (OpenSSL's md32_common.h), so clearing it again costs
- * cycles for nothing.
- */
-static size_t
-mptcp_digest(uint8_t version, const uint8_t *block, const uint8_t *msg, size_t msglen,
-		uint8_t md[SHA256_DIGEST_LENGTH])
-{
-	size_t mdlen = 0;
-
-	if (version == 0) {
-		SHA_CTX c;
-
-		if (SHA1_Init(&c) == 1 && (block == NULL || SHA1_Update(&c, block, 64) == 1) &&
-				SHA1_Update(&c, msg, msglen) == 1 && SHA1_Final(md, &c) == 1)
-			mdlen = SHA_DIGEST_LENGTH;
-		else
-			OPENSSL_cleanse(&c, sizeof(c));
-	} else if (version == 1) {
-		SHA256_CTX c;
-
-		if (SHA256_Init(&c) == 1 && (block == NULL || SHA256_Update(&c, block, 64) == 1) &&
-				SHA256_Update(&c, msg, msglen) == 1 && SHA256_Final(md, &c) == 1)
-			mdlen = SHA256_DIGEST_LENGTH;
-		else
-			OPENSSL_cleanse(&c, sizeof(c));
-	}
-	return mdlen;
-}
-
 int
 mpn_mptcp_key_token(uint8_t version, uint64_t key, uint32_t *token,
 		uint64_t *idsn)
@@ -100,13 +51,20 @@ mpn_mptcp_key_token(uint8_t version, uint64_t key, uint32_t *token,
 	uint8_t md[SHA256_DIGEST_LENGTH];
 	size_t mdlen;
 
-	if (version > 1)
-		return -EINVAL;
 	/* RFC 8684 §3.1 / RFC 6824 §3.1: the key is hashed in network order. */
 	put_be64(msg, key);
-	mdlen = mptcp_digest(version, NULL, msg, sizeof(msg), md);
-	if (mdlen < 12)
-		return -EIO;
+	if (version == 0) {
+		if (SHA1(msg, sizeof(msg), md) == NULL)
+			return -EIO;
+		mdlen = SHA_DIGEST_LENGTH;
+	} else if (version == 1) {
+		if (SHA256(msg, sizeof(msg), md) == NULL)
+			return -EIO;
+		mdlen = SHA256_DIGEST_LENGTH;
+	} else {
+		return -EINVAL;
+	}
+
 	/* Token: the most significant 32 bits; IDSN: the least significant 64. */
 	if (token != NULL)
 		*token = get_be32(md);
@@ -116,35 +74,29 @@ mpn_mptcp_key_token(uint8_t version, uint64_t key, uint32_t *token,
 }
 
 /*
- * HMAC over (key_1 || key_2, msg) with the hash of the version, RFC 2104:
- * H(K ^ opad || H(K ^ ipad || msg)), K zero-padded to the 64-byte block.
- * Returns the digest length, or 0 on an unknown version or a libcrypto
- * failure.
+ * HMAC over (key_1 || key_2, msg) with the hash of the version. Returns the
+ * digest length, or 0 on an unknown version or a libcrypto failure.
  */
 static unsigned int
 mptcp_hmac(uint8_t version, uint64_t key_1, uint64_t key_2,
 		const uint8_t *msg, size_t msglen, uint8_t md[EVP_MAX_MD_SIZE])
 {
-	uint8_t pad[64];
-	uint8_t inner[SHA256_DIGEST_LENGTH];
-	size_t mdlen = 0, ilen;
-	unsigned int k;
+	uint8_t key[16];
+	unsigned int mdlen = 0;
+	const EVP_MD *evp;
 
-	if (version > 1)
+	if (version == 0)
+		evp = EVP_sha1();
+	else if (version == 1)
+		evp = EVP_sha256();
+	else
 		return 0;
-	memset(pad, 0x36, sizeof(pad));
-	put_be64(pad, key_1 ^ 0x3636363636363636ull);
-	put_be64(pad + 8, key_2 ^ 0x3636363636363636ull);
-	ilen = mptcp_digest(version, pad, msg, msglen, inner);
-	if (ilen != 0) {
-		for (k = 0; k < sizeof(pad); k++)
-			pad[k] ^= 0x36 ^ 0x5c;
-		mdlen = mptcp_digest(version, pad, inner, ilen, md);
-	}
-	/* The pads hold the keys (RFC 7430): clear them. */
-	OPENSSL_cleanse(pad, sizeof(pad));
-	OPENSSL_cleanse(inner, sizeof(inner));
-	return (unsigned int)mdlen;
+
+	put_be64(key, key_1);
+	put_be64(key + 8, key_2);
+	if (HMAC(evp, key, sizeof(key), msg, msglen, md, &mdlen) == NULL)
+		return 0;
+	return mdlen;
 }
 
 void
@@ -277,44 +229,104 @@ mpn_addaddr_hmac_result_name(enum mpn_addaddr_hmac_result r)
 	}
 }
 
-/*
- * Prepared contexts. With the low-level calls above there is nothing left
- * to fetch or keep between calls: the hash state lives on the stack. The
- * context stays so that each worker keeps its own (the calls are
- * thread-safe either way) and so that a per-connection cache of the HMAC
- * pad states could live here without changing the callers.
- */
+/* Prepared contexts: algorithms fetched once, contexts reused. */
 struct mpn_mptcp_crypto {
-	uint64_t calls;   /* HMACs and digests computed, for the curious */
+	EVP_MAC *mac;
+	EVP_MAC_CTX *hmac[2];   /* [0] HMAC-SHA1 (v0), [1] HMAC-SHA256 (v1) */
+	EVP_MD *md[2];          /* SHA-1, SHA-256 */
+	EVP_MD_CTX *mdctx;
 };
 
 void
 mpn_mptcp_crypto_free(struct mpn_mptcp_crypto *cx)
 {
+	if (cx == NULL)
+		return;
+	EVP_MAC_CTX_free(cx->hmac[0]);
+	EVP_MAC_CTX_free(cx->hmac[1]);
+	EVP_MAC_free(cx->mac);
+	EVP_MD_free(cx->md[0]);
+	EVP_MD_free(cx->md[1]);
+	EVP_MD_CTX_free(cx->mdctx);
 	OPENSSL_free(cx);
 }
 
 struct mpn_mptcp_crypto *
 mpn_mptcp_crypto_new(void)
 {
-	return OPENSSL_zalloc(sizeof(struct mpn_mptcp_crypto));
+	static const char *const digests[2] = { "SHA1", "SHA256" };
+	struct mpn_mptcp_crypto *cx = OPENSSL_zalloc(sizeof(*cx));
+	unsigned int v;
+
+	if (cx == NULL)
+		return NULL;
+	cx->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	cx->mdctx = EVP_MD_CTX_new();
+	if (cx->mac == NULL || cx->mdctx == NULL)
+		goto fail;
+	for (v = 0; v < 2; v++) {
+		OSSL_PARAM params[2];
+
+		cx->md[v] = EVP_MD_fetch(NULL, digests[v], NULL);
+		cx->hmac[v] = EVP_MAC_CTX_new(cx->mac);
+		if (cx->md[v] == NULL || cx->hmac[v] == NULL)
+			goto fail;
+		/* The digest is set once; each use only sets the key. */
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+			(char *)digests[v], 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (EVP_MAC_CTX_set_params(cx->hmac[v], params) != 1)
+			goto fail;
+	}
+	return cx;
+fail:
+	mpn_mptcp_crypto_free(cx);
+	return NULL;
 }
 
 int
 mpn_mptcp_crypto_key_token(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key,
 		uint32_t *token, uint64_t *idsn)
 {
-	cx->calls++;
-	return mpn_mptcp_key_token(version, key, token, idsn);
+	uint8_t msg[8];
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (version > 1)
+		return -EINVAL;
+	/* RFC 8684 §3.1 / RFC 6824 §3.1: the key is hashed in network order. */
+	put_be64(msg, key);
+	if (EVP_DigestInit_ex2(cx->mdctx, cx->md[version], NULL) != 1 ||
+			EVP_DigestUpdate(cx->mdctx, msg, sizeof(msg)) != 1 ||
+			EVP_DigestFinal_ex(cx->mdctx, md, &mdlen) != 1 || mdlen < 12)
+		return -EIO;
+	if (token != NULL)
+		*token = get_be32(md);
+	if (idsn != NULL)
+		*idsn = get_be64(md + mdlen - 8);
+	return 0;
 }
 
-/* HMAC over (key_1 || key_2, msg): the digest length, 0 on failure. */
+/* HMAC over (key_1 || key_2, msg) with a prepared context: the digest length, 0 on failure. */
 static size_t
 crypto_hmac(struct mpn_mptcp_crypto *cx, uint8_t version, uint64_t key_1, uint64_t key_2,
 		const uint8_t *msg, size_t msglen, uint8_t md[EVP_MAX_MD_SIZE])
 {
-	cx->calls++;
-	return mptcp_hmac(version, key_1, key_2, msg, msglen, md);
+	EVP_MAC_CTX *h;
+	uint8_t key[16];
+	size_t mdlen = 0;
+	int ok;
+
+	if (version > 1)
+		return 0;
+	h = cx->hmac[version];
+	put_be64(key, key_1);
+	put_be64(key + 8, key_2);
+	ok = EVP_MAC_init(h, key, sizeof(key), NULL) == 1 &&
+		EVP_MAC_update(h, msg, msglen) == 1 &&
+		EVP_MAC_final(h, md, &mdlen, EVP_MAX_MD_SIZE) == 1;
+	OPENSSL_cleanse(key, sizeof(key));
+	return ok ? mdlen : 0;
 }
 
 int

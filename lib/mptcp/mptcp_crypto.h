@@ -5,9 +5,7 @@
 /**
  * @file
  * MPTCP keys, tokens, IDSNs and HMACs (RFC 6824 for v0, RFC 8684 for v1),
- * computed with OpenSSL libcrypto's low-level SHA-1 and SHA-256 (the HMAC
- * built from them, RFC 2104): no algorithm fetch, no allocation per call
- * (mptcp_crypto.c says why not EVP).
+ * computed with OpenSSL libcrypto's one-shot SHA1(), SHA256() and HMAC().
  *
  * Conventions shared by every function:
  *  - Keys, nonces and tokens are host-order integers; they are hashed in
@@ -137,12 +135,12 @@ const char *mpn_addaddr_hmac_result_name(enum mpn_addaddr_hmac_result r);
 /**
  * @name Prepared contexts
  *
- * A worker verifies joins at line rate and keeps one struct
- * mpn_mptcp_crypto. The functions above no longer look anything up per
- * call (two compressions per digest of the HMAC, on the stack), so the
- * context holds no OpenSSL state; it stays per worker, for a cache of the
- * HMAC pad states per connection should one pay. A context belongs to one
- * thread.
+ * The one-shot functions above look the algorithm up and build an HMAC
+ * context on every call (about 25K instructions). A worker verifies joins
+ * at line rate, so it keeps one struct mpn_mptcp_crypto: the HMAC
+ * (EVP_MAC) and digest (EVP_MD) implementations are fetched once, and
+ * their contexts are reused; each call only keys and runs them.
+ * A context belongs to one thread.
  * @{
  */
 struct mpn_mptcp_crypto;

@@ -177,6 +177,12 @@ struct mpn_conn {
 	uint8_t n_tokens;       /**< tokens inserted in the hash (1 or 2) */
 	bool remote;            /**< keys fetched from the token directory, not seen here (doc/cluster.md) */
 	bool token_a_in, token_b_in;
+	/**
+	 * The initial subflow's class per link direction (mpn_subflow.rule_id),
+	 * under policy generation @p rule_gen (0: none): joins take it (issue 16).
+	 */
+	uint32_t rule_gen;
+	uint16_t rule_id[2];
 
 	/* Atomics, or under @p lock. */
 	rte_spinlock_t lock;    /**< slot changes (once per subflow, never per packet) */
@@ -198,6 +204,8 @@ struct mpn_conn_init {
 	uint8_t version;
 	uint8_t flags_a, flags_b;
 	uint8_t decision;
+	uint32_t rule_gen;      /**< the initial subflow's classes (mpn_conn.rule_id) */
+	uint16_t rule_id[2];
 	bool remote;            /**< from the token directory: mpn_cluster_record_conn_init() */
 	uint64_t key_a, key_b;
 	/** Tokens and IDSNs already derived by the caller's prepared context; else derived here. */

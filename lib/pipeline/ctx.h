@@ -84,6 +84,11 @@ struct mpn_pkt_ctx {
 	uint8_t flags;            /**< TCP flags */
 	uint32_t hash;            /**< mpn_flow_key_hash(&key) */
 	int32_t pos;              /**< subflow table position, -1 if none */
+	/**
+	 * The connection's class (what the subflow caches); res.rule_id
+	 * differs only for a segment a `mptcp-subtype` class took.
+	 */
+	uint16_t conn_rule_id;
 	struct mpn_subflow *sf;   /**< the entry after commit (for account), or NULL */
 	struct mpn_flow_key key;  /**< canonical key, observation point included */
 	struct mpn_track_plan plan;

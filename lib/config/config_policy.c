@@ -591,6 +591,19 @@ load_policy_map(struct mpn_cfg_loader *ld, const config_setting_t *e, struct mpn
 			return mpn_cfg_fail(ld, config_setting_get_member(r, "tcp-map"),
 				"policy-map '%s' names tcp-map '%s', which is not in 'tcp-maps'",
 				pm->name, tname);
+		/*
+		 * A `mptcp-subtype` class takes single segments of a connection
+		 * whose MPTCP mode was decided at its SYN: falling back or
+		 * bypassing for one segment would strip options mid-connection
+		 * (RFC 8684 §3.7) or skip the tracking of that segment.
+		 */
+		if (mpn_class_is_segment_level(&p->classes[rule->class_idx]) &&
+				(rule->inspect || rule->tcp_state_bypass ||
+				p->tcp_maps[rule->tcp_map_idx].mptcp.mode == MPN_MPTCP_FALLBACK))
+			return mpn_cfg_fail(ld, r, "class '%s' matches 'mptcp-subtype', so it takes "
+				"single segments: it cannot have inspect, tcp-state-bypass or a tcp-map "
+				"with mptcp mode \"fallback\" (MPTCP is kept or refused per connection, "
+				"at the SYN)", cname);
 	}
 	pm->n_rules = (unsigned int)n;
 	p->n_policy_maps++;

@@ -406,6 +406,13 @@ test_policy_mptcp_class(void **state)
 		"'mptcp-subtype': a subtype is one of");
 	expect_error("class-maps = ( { name = \"c\"; match = { mptcp = \"absent\";\n"
 		" mptcp-c-flag = true; }; } );\n", 2, "matches plain TCP only");
+	expect_error("class-maps = ( { name = \"s\"; match = { mptcp-subtype = \"mp-fail\"; }; } );\n"
+		"policy-maps = ( { name = \"p\"; class = (\n { class = \"s\"; inspect = true; } ); } );\n",
+		3, "takes single segments");
+	expect_error("tcp-maps = ( { name = \"fb\"; mptcp = { mode = \"fallback\"; }; } );\n"
+		"class-maps = ( { name = \"s\"; match = { mptcp-subtype = \"mp-fail\"; }; } );\n"
+		"policy-maps = ( { name = \"p\"; class = (\n\n { class = \"s\"; tcp-map = \"fb\"; } ); } );\n",
+		5, "takes single segments");
 }
 
 static void
@@ -508,7 +515,7 @@ test_write_round_trip(void **state)
 		"config/mpnorm.conf", "config/examples/af-packet.conf",
 		"config/examples/asa-allow-mptcp.conf", "config/examples/asa-default.conf",
 		"config/examples/ctcp-bypass.conf", "config/examples/inspect-fallback.conf",
-		"config/examples/pcap-one-armed.conf",
+		"config/examples/pcap-one-armed.conf", "config/examples/mptcp-classes.conf",
 	};
 	char file[4096];
 	unsigned int i;

@@ -194,6 +194,15 @@ struct mpn_conn {
 	uint64_t cleared;
 	uint64_t joins_ok, joins_bad, joins_refused, joins_limit, joins_evicted;
 	uint64_t addaddr, addaddr_denied, rmaddr;
+	/*
+	 * The shared receive window (RFC 8684 §3.3.4), per data direction
+	 * (0: data sent by A), as seen on every subflow here; only raised, by
+	 * forwarded segments (check_window.c). Atomics.
+	 */
+	uint32_t win_max[2];     /**< largest scaled window the data's receiver advertised */
+	uint32_t dack_known[2];  /**< dack/dedge hold a value */
+	uint64_t dack[2];        /**< highest DATA_ACK the data's receiver sent */
+	uint64_t dedge[2];       /**< highest data-level right edge: DATA_ACK + window */
 
 	struct mpn_conn_subflow sf[MPN_CONN_MAX_SUBFLOWS];
 	struct mpn_conn_addr addr[MPN_CONN_MAX_ADDRS];

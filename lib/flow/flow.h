@@ -357,7 +357,9 @@ mpn_flow_close_name(uint8_t why);
 	X(seq_past_win, "data beyond the receiver's window (seen)") \
 	X(window_variation, "right window edge moved back (seen)") \
 	X(exceed_mss, "payload above the receiver's MSS (seen)") \
-	X(ttl_evasion, "TTL below the connection's first (seen)")
+	X(ttl_evasion, "TTL below the connection's first (seen)") \
+	X(mptcp_seq_past_win, "MPTCP subflow data beyond its connection's largest window (seen)") \
+	X(mptcp_window_variation, "MPTCP data-level right edge moved back by a newer DATA_ACK (seen)")
 
 /** Per-tracker counters: plain integers, one writer (the worker). */
 struct mpn_track_stats {

@@ -335,6 +335,8 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	}
 	if (pl->sh & MPN_SH_ADDRS)
 		commit_addrs(t, c, sh);
+	if (pl->sh & MPN_SH_WINDOW)
+		mpn_commit_window_mptcp(c, sh->conn);
 	commit_entry(t, sf, sh);
 	/* The shadow's copy of keys not yet published goes (RFC 7430 §3). */
 	if (sh->f & (MPN_SF_HAVE_KEY_A | MPN_SF_HAVE_KEY_B)) {

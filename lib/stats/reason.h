@@ -60,6 +60,9 @@
 	X(MPTCP_ADDADDR_DENIED, "mptcp-addaddr-denied", "ADD_ADDR outside the allowed prefixes or ports") \
 	X(MPTCP_ADDADDR_BAD_HMAC, "mptcp-addaddr-bad-hmac", "ADD_ADDR HMAC does not verify (add-addr hmac enforce)") \
 	X(MPTCP_FASTCLOSE_BAD_KEY, "mptcp-fastclose-bad-key", "MP_FASTCLOSE carries the sender's own key, not the receiver's (RFC 8684 §3.5)") \
+	/* Issue 16: window checks that hold for MPTCP subflows (check_window.c). */ \
+	X(MPTCP_SEQ_PAST_WIN, "mptcp-seq-past-win", "MPTCP subflow data beyond every window its connection's receiver advertised (RFC 8684 §3.3.5)") \
+	X(MPTCP_WINDOW_VARIATION, "mptcp-window-variation", "a newer DATA_ACK moved the connection's right edge (DATA_ACK + window) back (RFC 8684 §3.3.4)") \
 	X(TABLE_FULL, "flow-table-full", "no room for a new subflow after eviction")
 
 /** Reason codes; MPN_REASON_MAX is the size of every counter array. */

@@ -193,6 +193,72 @@ test_c_flag_class(void **state)
 	env_close(&e);
 }
 
+/* Like xmit(), on link @p link, the client inside: its packets in2out, the server's out2in. */
+static bool
+xmit_link(struct env *e, struct tconn *k, uint16_t link, bool from_client, uint8_t flags,
+	uint32_t seq, uint32_t ack, const uint8_t *opts, size_t olen, uint32_t plen,
+	struct mpn_norm_result *res)
+{
+	struct mpn_burst_origin o = { .port = 0, .link = link,
+		.dir = from_client ? MPN_DIR_IN2OUT : MPN_DIR_OUT2IN, .l2 = MPN_L2_ETHER };
+	static uint8_t f[2048];
+	uint8_t *frames[1] = { f };
+	uint32_t lens[1];
+	uint8_t verdict;
+
+	lens[0] = build(f, from_client ? &k->c : &k->s, from_client ? &k->s : &k->c, flags, seq,
+		ack, 65535, opts, olen, plen);
+	e->now += 10;
+	mpn_pipeline_run_frames(&e->pl, e->pol, &o, frames, lens, 1, &verdict, e->now);
+	memcpy(res, &e->pl.ctx[0].res, sizeof(*res));
+	return verdict == MPN_VERDICT_FORWARD;
+}
+
+/*
+ * The initial subflow on link 0, a join on link 1, each direction on its
+ * own side: the join takes its connection's class in both directions and
+ * completes its handshake (the case the kernel's selftests run).
+ */
+static void
+test_join_other_link(void **state)
+{
+	const uint64_t ka = 0x3132333435363738ULL, kb = 0x4142434445464748ULL;
+	uint32_t ra = 0x01020304, rb = 0x0a0b0c0d, tok_b;
+	struct mpn_norm_result res;
+	uint8_t o[40], h[20];
+	struct tconn k, j;
+	struct env e;
+
+	(void)state;
+	env_open(&e, 1024, MPN_FLOW_MIDSTREAM_LEARN);
+	class_policy(e.pol);
+	tconn_init(&k, 1, 40000, 443);
+	assert_true(xmit_link(&e, &k, 0, true, TH_SYN, k.cseq, 0, o, mpc_syn(o), 0, &res));
+	assert_true(xmit_link(&e, &k, 0, false, TH_SYN | TH_ACK, k.sseq, k.cseq + 1, o,
+		mpc_synack(o, kb), 0, &res));
+	k.cseq++;
+	k.sseq++;
+	assert_true(xmit_link(&e, &k, 0, true, TH_ACK, k.cseq, k.sseq, o, mpc_ack(o, ka, kb), 0,
+		&res));
+	assert_int_equal(res.rule_id, RULE(C_V1_SERVER));
+	mpn_mptcp_key_token(1, kb, &tok_b, NULL);
+	assert_non_null(mpn_conn_lookup(e.ct, tok_b));
+
+	tconn_init(&j, 2, 40001, 443);
+	assert_true(xmit_link(&e, &j, 1, true, TH_SYN, j.cseq, 0, o, join_syn(o, tok_b, ra), 0,
+		&res));
+	assert_int_equal(res.rule_id, RULE(C_V1_SERVER));
+	mpn_mptcp_join_hmac(1, kb, ka, rb, ra, h);
+	assert_true(xmit_link(&e, &j, 1, false, TH_SYN | TH_ACK, j.sseq, j.cseq + 1, o,
+		join_synack(o, h, rb), 0, &res));
+	assert_int_equal(res.rule_id, RULE(C_V1_SERVER));
+	mpn_mptcp_join_hmac(1, ka, kb, ra, rb, h);
+	assert_true(xmit_link(&e, &j, 1, true, TH_ACK, j.cseq + 1, j.sseq + 1, o,
+		join_ack(o, h), 0, &res));
+	assert_int_equal(mpn_tracker_stats(e.t)->joins_verified, 1);
+	env_close(&e);
+}
+
 /* track_testlib.h helpers this program does not need. */
 static void (*const unused_set_rule)(struct mpn_policy *, bool, bool, bool, uint16_t)
 	__attribute__((unused)) = set_rule;
@@ -207,6 +273,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mptcp_class_per_connection),
 		cmocka_unit_test(test_c_flag_class),
+		cmocka_unit_test(test_join_other_link),
 	};
 
 	(void)argc;

@@ -123,13 +123,17 @@ mpn_stage_classify(struct mpn_tracker *t, const struct mpn_policy *policy,
 		const struct mpn_subflow *sf = mpn_flow_entry(t->ft, c->pos);
 		uint16_t id = sf->rule_id[from->dir & 1];
 
-		subflow_attrs(sf, &attrs);
 		if (sf->rule_gen == policy->generation && id != MPN_RULE_NONE) {
+			/* The per-packet path: the connection record is not touched. */
 			c->res.rule = mpn_policy_rule_by_id(policy, id);
 			c->res.rule_id = id;
 			decided = true;
-		} else if (sf->role == MPN_ROLE_JOIN) {
-			conn = sf->conn;
+			if (policy->has_segment_classes && subtypes != 0)
+				subflow_attrs(sf, &attrs);
+		} else {
+			subflow_attrs(sf, &attrs);
+			if (sf->role == MPN_ROLE_JOIN)
+				conn = sf->conn;
 		}
 	} else if (t != NULL) {
 		conn = join_syn_conn(t, c);

@@ -401,7 +401,8 @@ mpn_check_update_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s)
 	}
 	if (x->ack) {
 		/* The window of a SYN or SYN/ACK is never scaled (RFC 7323 §2.2). */
-		uint32_t edge = p->ack + ((uint32_t)p->window << (x->syn ? 0 : mpn_check_win_shift(sh, s)));
+		uint32_t edge = p->ack +
+			((uint32_t)p->window << (x->syn ? 0 : mpn_check_win_shift(sh, s)));
 
 		if (!(S->f & MPN_DIR_ACK) || SEQ_GT(p->ack, S->max_ack))
 			S->max_ack = p->ack;

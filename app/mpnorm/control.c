@@ -359,6 +359,35 @@ dir_name(enum mpn_dir_match d)
 		d == MPN_DIR_MATCH_OUT2IN ? "outside-inside" : "any";
 }
 
+/* A class's MPTCP version criterion: "any", "0", "1" or "0,1". */
+static const char *
+class_versions(uint8_t v)
+{
+	static const char *const names[] = { "any", "0", "1", "0,1" };
+
+	return names[v & 3];
+}
+
+/* A class's subtypes, "any" for none listed ("unknown" stands for 9-14). */
+static void
+class_subtypes(uint16_t bits, char *buf, size_t n)
+{
+	size_t used = 0;
+	unsigned int st;
+
+	buf[0] = '\0';
+	if (bits == 0) {
+		snprintf(buf, n, "any");
+		return;
+	}
+	for (st = 0; st < 16 && used < n; st++) {
+		if (!(bits & (1u << st)) || (st > 9 && st < 15))
+			continue;
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
+			mpn_mptcp_subtype_name((uint8_t)st));
+	}
+}
+
 static int
 cmd_show_policy(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 {
@@ -395,6 +424,26 @@ cmd_show_policy(struct mpn_cli_ctx *ctx, int argc, const char *const *argv)
 			mpn_render_cell_bool(ctx->r, r->monitor);
 			mpn_render_row_end(ctx->r);
 		}
+	}
+	mpn_render_table_end(ctx->r);
+	/* The MPTCP criteria of each class (issue 16); a subtype class takes single segments. */
+	mpn_render_table_begin(ctx->r, "classes", "class", "mptcp", "mptcp-version",
+		"mptcp-c-flag", "mptcp-subtype", "scope", NULL);
+	for (i = 0; i < p->n_classes; i++) {
+		static const char *const present[] = { "any", "present", "absent" };
+		static const char *const cflag[] = { "any", "set", "clear" };
+		const struct mpn_class_map *c = &p->classes[i];
+		char st[160];
+
+		class_subtypes(c->mptcp_subtypes, st, sizeof(st));
+		mpn_render_row_begin(ctx->r);
+		mpn_render_cell_str(ctx->r, c->name);
+		mpn_render_cell_str(ctx->r, present[c->mptcp]);
+		mpn_render_cell_str(ctx->r, class_versions(c->mptcp_versions));
+		mpn_render_cell_str(ctx->r, cflag[c->mptcp_c_flag]);
+		mpn_render_cell_str(ctx->r, st);
+		mpn_render_cell_str(ctx->r, mpn_class_is_segment_level(c) ? "segment" : "connection");
+		mpn_render_row_end(ctx->r);
 	}
 	mpn_render_table_end(ctx->r);
 	return 0;

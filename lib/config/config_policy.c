@@ -410,13 +410,100 @@ link_by_name(struct mpn_cfg_loader *ld, const config_setting_t *g, const char *m
 	return mpn_cfg_fail(ld, s, "link '%s' is not in 'links'", name);
 }
 
+/* Subtype names a class-map may list, by value (RFC 8684 §7.4); "unknown" is 9-14. */
+static const char *const class_subtypes[] = {
+	"mp-capable", "mp-join", "dss", "add-addr", "remove-addr", "mp-prio",
+	"mp-fail", "mp-fastclose", "mp-tcprst",
+};
+
+static int
+subtype_bits(const char *v, uint16_t *bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(class_subtypes) / sizeof(class_subtypes[0]); i++)
+		if (strcmp(v, class_subtypes[i]) == 0) {
+			*bits = (uint16_t)(1u << i);
+			return 0;
+		}
+	if (strcmp(v, "unknown") == 0) {
+		*bits = 0x7e00; /* 9-14 */
+		return 0;
+	}
+	if (strcmp(v, "private") == 0) {
+		*bits = 0x8000;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The MPTCP criteria of a class-map (issue 16): `mptcp-version`,
+ * `mptcp-c-flag`, `mptcp-subtype`. Each implies an MPTCP subflow, so
+ * none goes with `mptcp = "absent"`.
+ */
+static int
+load_class_mptcp(struct mpn_cfg_loader *ld, const config_setting_t *m, struct mpn_class_map *c)
+{
+	const config_setting_t *v = config_setting_get_member(m, "mptcp-version");
+	const config_setting_t *f = config_setting_get_member(m, "mptcp-c-flag");
+	const config_setting_t *st = config_setting_get_member(m, "mptcp-subtype");
+	int i, n;
+
+	if (v != NULL) {
+		n = config_setting_is_aggregate(v) ? config_setting_length(v) : 1;
+		if (n == 0)
+			return mpn_cfg_fail(ld, v, "'mptcp-version' is 0, 1 or a list [ 0, 1 ]");
+		for (i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_is_aggregate(v) ?
+				config_setting_get_elem(v, i) : v;
+			int ver = config_setting_type(e) == CONFIG_TYPE_INT ?
+				config_setting_get_int(e) : -1;
+
+			if (ver != 0 && ver != 1)
+				return mpn_cfg_fail(ld, e, "'mptcp-version' is 0 (RFC 6824) or 1 "
+					"(RFC 8684), or a list of them");
+			c->mptcp_versions |= (uint8_t)(1u << ver);
+		}
+	}
+	if (f != NULL) {
+		if (config_setting_type(f) != CONFIG_TYPE_BOOL)
+			return mpn_cfg_fail(ld, f, "'mptcp-c-flag' must be true or false");
+		c->mptcp_c_flag = config_setting_get_bool(f) ? MPN_C_FLAG_SET : MPN_C_FLAG_CLEAR;
+	}
+	if (st != NULL) {
+		n = config_setting_is_aggregate(st) ? config_setting_length(st) : 1;
+		if (n == 0)
+			return mpn_cfg_fail(ld, st, "'mptcp-subtype' names at least one subtype");
+		for (i = 0; i < n; i++) {
+			const config_setting_t *e = config_setting_is_aggregate(st) ?
+				config_setting_get_elem(st, i) : st;
+			uint16_t bits;
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+					subtype_bits(config_setting_get_string(e), &bits) != 0)
+				return mpn_cfg_fail(ld, e, "'mptcp-subtype': a subtype is one of "
+					"\"mp-capable\", \"mp-join\", \"dss\", \"add-addr\", "
+					"\"remove-addr\", \"mp-prio\", \"mp-fail\", \"mp-fastclose\", "
+					"\"mp-tcprst\", \"unknown\", \"private\"");
+			c->mptcp_subtypes |= bits;
+		}
+	}
+	if (c->mptcp == MPN_MPTCP_MATCH_ABSENT && (v != NULL || f != NULL || st != NULL))
+		return mpn_cfg_fail(ld, v != NULL ? v : f != NULL ? f : st, "class-map '%s': "
+			"'mptcp = \"absent\"' matches plain TCP only, which has no MPTCP "
+			"version, C flag or subtype", c->name);
+	return 0;
+}
+
 static int
 load_class_map(struct mpn_cfg_loader *ld, const config_setting_t *e,
 	const struct mpn_config *cfg, struct mpn_policy *p)
 {
 	static const char *const known[] = { "match", "name", NULL };
 	static const char *const mknown[] = {
-		"direction", "dst", "dst-port", "link", "mptcp", "src", "src-port", NULL,
+		"direction", "dst", "dst-port", "link", "mptcp", "mptcp-c-flag",
+		"mptcp-subtype", "mptcp-version", "src", "src-port", NULL,
 	};
 	static const char *const mptcp_words[] = { "any", "present", "absent", NULL };
 	struct mpn_class_map *c = &p->classes[p->n_classes];
@@ -454,6 +541,10 @@ load_class_map(struct mpn_cfg_loader *ld, const config_setting_t *e,
 			return -1;
 		c->dir = (enum mpn_dir_match)dir;
 		c->mptcp = (enum mpn_mptcp_match)mptcp;
+		if (load_class_mptcp(ld, m, c) != 0)
+			return -1;
+		if (mpn_class_is_segment_level(c))
+			p->has_segment_classes = true;
 	} else {
 		return mpn_cfg_fail(ld, m, "'match' is \"any\" or a group of criteria");
 	}
@@ -515,6 +606,19 @@ load_policy_map(struct mpn_cfg_loader *ld, const config_setting_t *e, struct mpn
 			return mpn_cfg_fail(ld, config_setting_get_member(r, "tcp-map"),
 				"policy-map '%s' names tcp-map '%s', which is not in 'tcp-maps'",
 				pm->name, tname);
+		/*
+		 * A `mptcp-subtype` class takes single segments of a connection
+		 * whose MPTCP mode was decided at its SYN: falling back or
+		 * bypassing for one segment would strip options mid-connection
+		 * (RFC 8684 §3.7) or skip the tracking of that segment.
+		 */
+		if (mpn_class_is_segment_level(&p->classes[rule->class_idx]) &&
+				(rule->inspect || rule->tcp_state_bypass ||
+				p->tcp_maps[rule->tcp_map_idx].mptcp.mode == MPN_MPTCP_FALLBACK))
+			return mpn_cfg_fail(ld, r, "class '%s' matches 'mptcp-subtype', so it takes "
+				"single segments: it cannot have inspect, tcp-state-bypass or a tcp-map "
+				"with mptcp mode \"fallback\" (MPTCP is kept or refused per connection, "
+				"at the SYN)", cname);
 	}
 	pm->n_rules = (unsigned int)n;
 	p->n_policy_maps++;

@@ -356,6 +356,72 @@ test_policy_every_knob(void **state)
 	unlink(p);
 }
 
+/* Issue 16: class-map criteria on MPTCP attributes. */
+static const char *mptcp_class_text =
+	"class-maps = (\n"
+	"  { name = \"v1-lb\"; match = { mptcp-version = 1; mptcp-c-flag = true; }; },\n"
+	"  { name = \"both\"; match = { mptcp = \"present\"; mptcp-version = [ 0, 1 ];\n"
+	"                               mptcp-c-flag = false; }; },\n"
+	"  { name = \"signals\"; match = { mptcp-subtype = [ \"add-addr\", \"mp-fail\", \"private\" ]; }; },\n"
+	"  { name = \"one\"; match = { mptcp-subtype = \"unknown\"; }; }\n"
+	");\n"
+	"policy-maps = ( { name = \"p\"; class = ( { class = \"signals\"; monitor = true; },\n"
+	"  { class = \"v1-lb\"; inspect = true; }, { class = \"both\"; } ); } );\n"
+	"service-policy = { global = \"p\"; };\n";
+
+static void
+test_policy_mptcp_class(void **state)
+{
+	static struct mpn_config cfg;
+	const struct mpn_class_map *c;
+	char err[512];
+	const char *p = write_conf(mptcp_class_text);
+
+	(void)state;
+	if (mpn_config_load(p, &cfg, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(cfg.policy->n_classes, 4);
+	c = &cfg.policy->classes[0];
+	assert_int_equal(c->mptcp_versions, 1u << 1);
+	assert_int_equal(c->mptcp_c_flag, MPN_C_FLAG_SET);
+	assert_int_equal(c->mptcp_subtypes, 0);
+	assert_false(mpn_class_is_segment_level(c));
+	c = &cfg.policy->classes[1];
+	assert_int_equal(c->mptcp, MPN_MPTCP_MATCH_PRESENT);
+	assert_int_equal(c->mptcp_versions, 3);
+	assert_int_equal(c->mptcp_c_flag, MPN_C_FLAG_CLEAR);
+	c = &cfg.policy->classes[2];
+	assert_int_equal(c->mptcp_subtypes, (1u << 3) | (1u << 6) | (1u << 15));
+	assert_true(mpn_class_is_segment_level(c));
+	assert_int_equal(cfg.policy->classes[3].mptcp_subtypes, 0x7e00);
+	assert_true(cfg.policy->has_segment_classes);
+	mpn_config_release(&cfg);
+	unlink(p);
+
+	/* Bad values, each at its line. */
+	expect_error("class-maps = ( { name = \"c\";\n match = { mptcp-version = 2; }; } );\n", 2,
+		"'mptcp-version' is 0 (RFC 6824) or 1");
+	expect_error("class-maps = ( { name = \"c\";\n match = { mptcp-version = ( 1,\n \"1\" ); }; } );\n",
+		3, "'mptcp-version' is 0");
+	expect_error("class-maps = ( { name = \"c\";\n match = { mptcp-version = [ ]; }; } );\n", 2,
+		"'mptcp-version' is 0, 1 or a list");
+	expect_error("class-maps = ( { name = \"c\";\n match = { mptcp-c-flag = \"yes\"; }; } );\n", 2,
+		"'mptcp-c-flag' must be true or false");
+	expect_error("class-maps = ( { name = \"c\"; match = {\n mptcp-subtype = [ \"dss\",\n"
+		" \"add_addr\" ]; }; } );\n", 3, "'mptcp-subtype': a subtype is one of");
+	expect_error("class-maps = ( { name = \"c\";\n match = { mptcp-subtype = 3; }; } );\n", 2,
+		"'mptcp-subtype': a subtype is one of");
+	expect_error("class-maps = ( { name = \"c\"; match = { mptcp = \"absent\";\n"
+		" mptcp-c-flag = true; }; } );\n", 2, "matches plain TCP only");
+	expect_error("class-maps = ( { name = \"s\"; match = { mptcp-subtype = \"mp-fail\"; }; } );\n"
+		"policy-maps = ( { name = \"p\"; class = (\n { class = \"s\"; inspect = true; } ); } );\n",
+		3, "takes single segments");
+	expect_error("tcp-maps = ( { name = \"fb\"; mptcp = { mode = \"fallback\"; }; } );\n"
+		"class-maps = ( { name = \"s\"; match = { mptcp-subtype = \"mp-fail\"; }; } );\n"
+		"policy-maps = ( { name = \"p\"; class = (\n\n { class = \"s\"; tcp-map = \"fb\"; } ); } );\n",
+		5, "takes single segments");
+}
+
 static void
 test_policy_errors(void **state)
 {
@@ -467,7 +533,7 @@ test_write_round_trip(void **state)
 		"config/mpnorm.conf", "config/examples/af-packet.conf",
 		"config/examples/asa-allow-mptcp.conf", "config/examples/asa-default.conf",
 		"config/examples/ctcp-bypass.conf", "config/examples/inspect-fallback.conf",
-		"config/examples/pcap-one-armed.conf",
+		"config/examples/pcap-one-armed.conf", "config/examples/mptcp-classes.conf",
 	};
 	char file[4096];
 	unsigned int i;
@@ -479,6 +545,8 @@ test_write_round_trip(void **state)
 	}
 	/* Every policy knob, and the operator sections, away from their defaults. */
 	round_trip(write_conf(policy_text));
+	unlink(path);
+	round_trip(write_conf(mptcp_class_text));
 	unlink(path);
 	round_trip(write_conf(
 		"dataplane = { workers = 2; event_ring = 1024; placement = \"handoff\"; };\n"
@@ -563,6 +631,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_policy_every_knob),
 		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_policy_mptcp_class),
 		cmocka_unit_test(test_write_round_trip),
 		cmocka_unit_test(test_operator_sections),
 	};

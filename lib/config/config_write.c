@@ -176,6 +176,34 @@ write_tcp_map(config_setting_t *list, const struct mpn_tcp_map *m)
 	set_str(mp, "join-early", p->join_early_drop ? "drop" : "allow");
 }
 
+/* The MPTCP attribute criteria (issue 16), written only when given: absent means any. */
+static void
+write_class_mptcp(config_setting_t *m, const struct mpn_class_map *c)
+{
+	config_setting_t *l;
+	unsigned int i;
+
+	if (c->mptcp_versions != 0) {
+		l = add(m, "mptcp-version", CONFIG_TYPE_ARRAY);
+		for (i = 0; i < 2; i++)
+			if (c->mptcp_versions & (1u << i))
+				config_setting_set_int(config_setting_add(l, NULL, CONFIG_TYPE_INT),
+					(int)i);
+	}
+	if (c->mptcp_c_flag != MPN_C_FLAG_ANY)
+		set_bool(m, "mptcp-c-flag", c->mptcp_c_flag == MPN_C_FLAG_SET);
+	if (c->mptcp_subtypes != 0) {
+		l = add(m, "mptcp-subtype", CONFIG_TYPE_ARRAY);
+		for (i = 0; i < sizeof(subtype_words) / sizeof(subtype_words[0]); i++)
+			if (c->mptcp_subtypes & (1u << i))
+				elem_str(l, subtype_words[i]);
+		if (c->mptcp_subtypes & 0x7e00)
+			elem_str(l, "unknown");
+		if (c->mptcp_subtypes & 0x8000)
+			elem_str(l, "private");
+	}
+}
+
 static void
 write_class(config_setting_t *list, const struct mpn_config *cfg, const struct mpn_class_map *c)
 {
@@ -184,7 +212,9 @@ write_class(config_setting_t *list, const struct mpn_config *cfg, const struct m
 
 	set_str(g, "name", c->name);
 	if (c->n_src == 0 && c->n_dst == 0 && c->n_sport == 0 && c->n_dport == 0 &&
-			c->link < 0 && c->dir == MPN_DIR_MATCH_ANY && c->mptcp == MPN_MPTCP_MATCH_ANY) {
+			c->link < 0 && c->dir == MPN_DIR_MATCH_ANY && c->mptcp == MPN_MPTCP_MATCH_ANY &&
+			c->mptcp_versions == 0 && c->mptcp_c_flag == MPN_C_FLAG_ANY &&
+			c->mptcp_subtypes == 0) {
 		set_str(g, "match", "any");
 		return;
 	}
@@ -197,6 +227,7 @@ write_class(config_setting_t *list, const struct mpn_config *cfg, const struct m
 		set_str(m, "link", cfg->links[c->link].name);
 	set_str(m, "direction", dir_words[c->dir]);
 	set_str(m, "mptcp", mptcp_words[c->mptcp]);
+	write_class_mptcp(m, c);
 }
 
 static void

@@ -602,6 +602,9 @@ mpn_conn_publish(struct mpn_conn_table *ct, const struct mpn_conn_init *in, int 
 	c->flags_a = in->flags_a;
 	c->flags_b = in->flags_b;
 	c->decision = in->decision;
+	c->rule_gen = in->rule_gen;
+	c->rule_id[0] = in->rule_id[0];
+	c->rule_id[1] = in->rule_id[1];
 	c->remote = in->remote;
 	c->key_a = in->key_a;
 	c->key_b = in->key_b;

@@ -177,6 +177,12 @@ struct mpn_conn {
 	uint8_t n_tokens;       /**< tokens inserted in the hash (1 or 2) */
 	bool remote;            /**< keys fetched from the token directory, not seen here (doc/cluster.md) */
 	bool token_a_in, token_b_in;
+	/**
+	 * The initial subflow's class per link direction (mpn_subflow.rule_id),
+	 * under policy generation @p rule_gen (0: none): joins take it (issue 16).
+	 */
+	uint32_t rule_gen;
+	uint16_t rule_id[2];
 
 	/* Atomics, or under @p lock. */
 	rte_spinlock_t lock;    /**< slot changes (once per subflow, never per packet) */
@@ -196,6 +202,15 @@ struct mpn_conn {
 	 */
 	uint64_t join_rate;
 	uint32_t addaddr_announced;   /**< new ADD_ADDR announcements forwarded */
+	/*
+	 * The shared receive window (RFC 8684 §3.3.4), per data direction
+	 * (0: data sent by A), as seen on every subflow here; only raised, by
+	 * forwarded segments (check_window.c). Atomics.
+	 */
+	uint32_t win_max[2];     /**< largest scaled window the data's receiver advertised */
+	uint32_t dack_known[2];  /**< dack/dedge hold a value */
+	uint64_t dack[2];        /**< highest DATA_ACK the data's receiver sent */
+	uint64_t dedge[2];       /**< highest data-level right edge: DATA_ACK + window */
 
 	struct mpn_conn_subflow sf[MPN_CONN_MAX_SUBFLOWS];
 	struct mpn_conn_addr addr[MPN_CONN_MAX_ADDRS];
@@ -206,6 +221,8 @@ struct mpn_conn_init {
 	uint8_t version;
 	uint8_t flags_a, flags_b;
 	uint8_t decision;
+	uint32_t rule_gen;      /**< the initial subflow's classes (mpn_conn.rule_id) */
+	uint16_t rule_id[2];
 	bool remote;            /**< from the token directory: mpn_cluster_record_conn_init() */
 	uint64_t key_a, key_b;
 	/** Tokens and IDSNs already derived by the caller's prepared context; else derived here. */

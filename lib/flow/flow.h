@@ -380,7 +380,10 @@ mpn_flow_close_name(uint8_t why);
 	X(joins_early, "join SYNs before their connection's MP_CAPABLE third ACK (join-early drop)") \
 	X(addaddr_limit, "ADD_ADDR over their connection's add-addr-limit") \
 	X(join_rst_sent, "refused join SYNs answered with RST + MP_TCPRST 0x03 (join-refuse-action reset)") \
-	X(join_rst_suppressed, "refused join SYNs not answered: over join-refuse-rate")
+	X(join_rst_suppressed, "refused join SYNs not answered: over join-refuse-rate") \
+	/* Issue 16: window checks on MPTCP subflows (check_window.c). */ \
+	X(mptcp_seq_past_win, "MPTCP subflow data beyond its connection's largest window (seen)") \
+	X(mptcp_window_variation, "MPTCP data-level right edge moved back by a newer DATA_ACK (seen)")
 
 /** Per-tracker counters: plain integers, one writer (the worker). */
 struct mpn_track_stats {

@@ -431,10 +431,45 @@ mpn_normalize_decode(struct mpn_norm_result *res, const uint8_t *frame, int vers
 }
 
 void
+mpn_normalize_segment_attrs(const struct mpn_norm_result *res, struct mpn_classify_key *k)
+{
+	unsigned int i;
+
+	k->mptcp = res->opts.n_mptcp > 0;
+	k->have_version = false;
+	k->version = 0;
+	k->c_flag = false;
+	k->subtypes = 0;
+	for (i = 0; i < res->n_mo; i++) {
+		const struct mpn_mptcp_opt *o = &res->mo[i];
+
+		if (o->subtype < MPN_MPTCP_SUBTYPES)
+			k->subtypes |= (uint16_t)(1u << o->subtype);
+		if (o->malformed || o->subtype != MPN_MPTCP_MP_CAPABLE)
+			continue;
+		k->have_version = true;
+		k->version = o->u.mpc.version;
+		/* RFC 8684 §3.1: the sender accepts no subflow to its initial address. */
+		k->c_flag = (o->u.mpc.flags & MPN_MPTCP_CAP_C) != 0;
+	}
+}
+
+void
 mpn_normalize_classify(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
 	const uint8_t *frame, bool mptcp, struct mpn_norm_result *res)
 {
-	struct mpn_classify_key key;
+	struct mpn_classify_key attrs;
+
+	memset(&attrs, 0, sizeof(attrs));
+	attrs.mptcp = mptcp;
+	mpn_normalize_classify_key(policy, from, frame, &attrs, res);
+}
+
+void
+mpn_normalize_classify_key(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
+	const uint8_t *frame, const struct mpn_classify_key *attrs, struct mpn_norm_result *res)
+{
+	struct mpn_classify_key key = *attrs;
 
 	key.family = res->pkt.ip_version;
 	key.src = frame + res->pkt.src_addr_off;
@@ -443,7 +478,6 @@ mpn_normalize_classify(const struct mpn_policy *policy, const struct mpn_norm_or
 	key.dport = res->pkt.dport;
 	key.link = from->link;
 	key.dir = from->dir;
-	key.mptcp = mptcp;
 	res->rule = mpn_policy_classify(policy, &key);
 	res->rule_id = mpn_policy_rule_id(policy, res->rule);
 }
@@ -500,7 +534,13 @@ mpn_normalize_decide(const struct mpn_policy *policy, const struct mpn_norm_orig
 	if (!mpn_normalize_parse(frame, caplen, from->l2, res))
 		return;
 	mpn_normalize_decode(res, frame, -1);
-	mpn_normalize_classify(policy, from, frame, res->opts.n_mptcp > 0, res);
+	{
+		/* Without state, the segment is all there is: its own attributes. */
+		struct mpn_classify_key attrs;
+
+		mpn_normalize_segment_attrs(res, &attrs);
+		mpn_normalize_classify_key(policy, from, frame, &attrs, res);
+	}
 	mpn_normalize_check(policy, frame, caplen, false, res);
 }
 

@@ -136,6 +136,24 @@ mpn_normalize_classify(const struct mpn_policy *policy, const struct mpn_norm_or
 	const uint8_t *frame, bool mptcp, struct mpn_norm_result *res);
 
 /**
+ * What one segment says about its MPTCP connection, for the class-map
+ * criteria (`mptcp`, `mptcp-version`, `mptcp-c-flag`, `mptcp-subtype`):
+ * MP_CAPABLE's version and C flag, and the subtypes it carries. Only the
+ * MPTCP fields of @p k are written. A decoded packet.
+ */
+void
+mpn_normalize_segment_attrs(const struct mpn_norm_result *res, struct mpn_classify_key *k);
+
+/**
+ * mpn_normalize_classify() with every MPTCP attribute of the key given
+ * (@p attrs: mptcp, have_version, version, c_flag, subtypes); the
+ * addresses, ports, link and direction come from the frame and @p from.
+ */
+void
+mpn_normalize_classify_key(const struct mpn_policy *policy, const struct mpn_norm_origin *from,
+	const uint8_t *frame, const struct mpn_classify_key *attrs, struct mpn_norm_result *res);
+
+/**
  * The tcp-map's stateless verdicts on a parsed, decoded and classified
  * packet: bypass, monitor, checksum, flags, every option. Changes nothing
  * in the frame: decisions go to res->acts, applied by mpn_normalize_apply().

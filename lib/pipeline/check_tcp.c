@@ -219,9 +219,8 @@ mpn_check_midstream(struct mpn_check *x)
 	sh->decision = MPN_DECISION_ALLOW;
 }
 
-/* Window-scale shift of direction @p s (RFC 7323 §2.2-2.3). */
-static unsigned int
-win_shift(const struct mpn_subflow *sf, int s)
+unsigned int
+mpn_check_win_shift(const struct mpn_subflow *sf, int s)
 {
 	const struct mpn_flow_dir *d = s == 0 ? &sf->dir0 : &sf->dir1;
 
@@ -306,11 +305,21 @@ asa_checks(struct mpn_check *x, const struct mpn_subflow *sf, int s)
 			mpn_check_drop(x, MPN_REASON_TCP_INVALID_ACK, 0, 0, 0xff);
 	}
 	/*
+	 * MPTCP subflows of a known connection get the checks of
+	 * check_window.c instead: their window is the connection's, relative
+	 * to the DATA_ACK (RFC 8684 §3.3.4-3.3.5), so the single-path ones
+	 * below would drop legitimate segments.
+	 */
+	if (mptcp_sf && sf->conn != NULL)
+		mpn_check_window_mptcp(x, sf, s);
+	/*
 	 * seq-past-window: data beyond the highest right edge the receiver
 	 * offered. Not on MPTCP subflows: there the window is the connection's,
 	 * relative to the DATA_ACK (RFC 8684 §3.3.4), which may be ahead of
 	 * this subflow's ACK, so the subflow-level edge does not bind the
-	 * sender. XXX a data-level check (DSN against DATA_ACK + window) would.
+	 * sender. A subflow without a known connection (learned mid-stream
+	 * without keys, an unverified join) is not judged at all: there is no
+	 * connection-wide window to judge it by.
 	 */
 	if (!mptcp_sf && !x->syn && !x->rst && plen > 0 && (R->f & MPN_DIR_ACK) &&
 			SEQ_GT(p->seq + plen, R->right_edge + (plen == 1 ? 1 : 0))) {
@@ -328,7 +337,7 @@ asa_checks(struct mpn_check *x, const struct mpn_subflow *sf, int s)
 	 */
 	if (!mptcp_sf && x->ack && !x->syn && !x->rst && (S->f & MPN_DIR_ACK) &&
 			(sf->f & MPN_SF_HANDSHAKE) && SEQ_GEQ(p->ack, S->max_ack)) {
-		uint32_t edge = p->ack + ((uint32_t)p->window << win_shift(sf, s));
+		uint32_t edge = p->ack + ((uint32_t)p->window << mpn_check_win_shift(sf, s));
 
 		if (SEQ_LT(edge, S->right_edge)) {
 			st->window_variation++;
@@ -393,7 +402,8 @@ mpn_check_update_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s)
 	}
 	if (x->ack) {
 		/* The window of a SYN or SYN/ACK is never scaled (RFC 7323 §2.2). */
-		uint32_t edge = p->ack + ((uint32_t)p->window << (x->syn ? 0 : win_shift(sh, s)));
+		uint32_t edge = p->ack +
+			((uint32_t)p->window << (x->syn ? 0 : mpn_check_win_shift(sh, s)));
 
 		if (!(S->f & MPN_DIR_ACK) || SEQ_GT(p->ack, S->max_ack))
 			S->max_ack = p->ack;

@@ -57,6 +57,7 @@ enum mpn_plan_op {
 #define MPN_SH_REMOVE_OLD 0x0020 /**< remove the entry at ctx.pos first (port reuse) */
 #define MPN_SH_RELEASE    0x0040 /**< drop the entry's connection reference (evicted join) */
 #define MPN_SH_REMOTE     0x0080 /**< publish the directory's record for this join (plan.remote) */
+#define MPN_SH_WINDOW     0x0100 /**< raise the connection's data-level window state (plan.win_*) */
 
 /** What check() decided the packet would change; carried out by commit(). */
 struct mpn_track_plan {
@@ -73,6 +74,16 @@ struct mpn_track_plan {
 	struct mpn_conn *join_conn;
 	struct mpn_conn *fastclose_conn;
 	const struct mpn_track_dir_record *remote; /**< MPN_SH_REMOTE: the keys it came with */
+	/*
+	 * MPN_SH_WINDOW (check_window.c): for the data of direction win_dir
+	 * (0: sent by A), the largest window its receiver advertised, and its
+	 * highest DATA_ACK and data-level right edge, when raised.
+	 */
+	uint8_t win_dir;
+	bool win_has_dack;
+	uint32_t win_max;
+	uint64_t win_dack;
+	uint64_t win_edge;
 	/** The subflow entry as it will be once this packet has gone through. */
 	struct mpn_subflow shadow;
 };
@@ -87,6 +98,11 @@ struct mpn_pkt_ctx {
 	uint8_t flags;            /**< TCP flags */
 	uint32_t hash;            /**< mpn_flow_key_hash(&key) */
 	int32_t pos;              /**< subflow table position, -1 if none */
+	/**
+	 * The connection's class (what the subflow caches); res.rule_id
+	 * differs only for a segment a `mptcp-subtype` class took.
+	 */
+	uint16_t conn_rule_id;
 	struct mpn_subflow *sf;   /**< the entry after commit (for account), or NULL */
 	struct mpn_flow_key key;  /**< canonical key, observation point included */
 	struct mpn_track_plan plan;

@@ -217,6 +217,6 @@ mpn_stage_check(struct mpn_tracker *t, const struct mpn_policy *policy,
 			sh->rule_gen = policy->generation;
 			sh->rule_id[0] = sh->rule_id[1] = MPN_RULE_NONE;
 		}
-		sh->rule_id[from->dir & 1] = res->rule_id;
+		sh->rule_id[from->dir & 1] = c->conn_rule_id;
 	}
 }

@@ -62,6 +62,10 @@ commit_publish(struct mpn_tracker *t, struct mpn_pkt_ctx *c, struct mpn_subflow 
 	in.flags_a = sh->flags_a;
 	in.flags_b = sh->flags_b;
 	in.decision = sh->decision;
+	/* Its joins take the class the initial subflow got at its SYN (stage_classify.c). */
+	in.rule_gen = sh->rule_gen;
+	in.rule_id[0] = sh->rule_id[0];
+	in.rule_id[1] = sh->rule_id[1];
 	in.key_a = sh->key_a;
 	in.key_b = sh->key_b;
 	/* Tokens and IDSNs with this worker's prepared digest context. */
@@ -359,6 +363,8 @@ mpn_stage_commit(struct mpn_tracker *t, const struct mpn_policy *policy,
 	}
 	if (pl->sh & MPN_SH_ADDRS)
 		commit_addrs(t, c, sh);
+	if (pl->sh & MPN_SH_WINDOW)
+		mpn_commit_window_mptcp(c, sh->conn);
 	commit_entry(t, sf, sh);
 	/* The shadow's copy of keys not yet published goes (RFC 7430 §3). */
 	if (sh->f & (MPN_SF_HAVE_KEY_A | MPN_SF_HAVE_KEY_B)) {

@@ -175,6 +175,22 @@ mpn_check_midstream(struct mpn_check *x);
 void
 mpn_check_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s);
 
+/* Window-scale shift of direction @p s of @p sf (RFC 7323 §2.2-2.3); 14 if unknown. */
+unsigned int
+mpn_check_win_shift(const struct mpn_subflow *sf, int s);
+
+/*
+ * MPTCP: seq-past-window and window-variation in terms that hold for the
+ * subflows of a known connection (check_window.c); records in the plan
+ * the connection-wide window state a forwarded segment moves.
+ */
+void
+mpn_check_window_mptcp(struct mpn_check *x, const struct mpn_subflow *sf, int s);
+
+/* MPTCP: carry out the window state of the plan (MPN_SH_WINDOW), forwarded packets only. */
+void
+mpn_commit_window_mptcp(struct mpn_pkt_ctx *c, struct mpn_conn *conn);
+
 /* TCP: advance the shadow with a packet that goes through. */
 void
 mpn_check_update_tcp(struct mpn_check *x, struct mpn_subflow *sh, int s);

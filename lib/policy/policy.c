@@ -239,6 +239,14 @@ mpn_class_matches(const struct mpn_class_map *c, const struct mpn_classify_key *
 	if ((c->mptcp == MPN_MPTCP_MATCH_PRESENT && !k->mptcp) ||
 			(c->mptcp == MPN_MPTCP_MATCH_ABSENT && k->mptcp))
 		return false;
+	if (c->mptcp_versions != 0 && (!k->mptcp || !k->have_version || k->version > 7 ||
+			!(c->mptcp_versions & (1u << k->version))))
+		return false;
+	if (c->mptcp_c_flag != MPN_C_FLAG_ANY && (!k->mptcp ||
+			k->c_flag != (c->mptcp_c_flag == MPN_C_FLAG_SET)))
+		return false;
+	if (c->mptcp_subtypes != 0 && (c->mptcp_subtypes & k->subtypes) == 0)
+		return false;
 	/*
 	 * A class names a connection ("dst-port 10000" means the VPN server),
 	 * and the server's replies must get the same treatment as the client's
@@ -268,6 +276,18 @@ bound_policy_map(const struct mpn_policy *p, const struct mpn_classify_key *k)
 		}
 	}
 	return link_any >= 0 ? link_any : p->global_policy_map;
+}
+
+bool
+mpn_policy_rule_applies(const struct mpn_policy *p, uint16_t id,
+	const struct mpn_classify_key *k)
+{
+	int pm = bound_policy_map(p, k);
+
+	if (id == 0 || id >= MPN_POLICY_RULE_IDS || pm < 0)
+		return false;
+	return (unsigned int)pm == (id - 1u) / MPN_POLICY_MAX_RULES &&
+		(id - 1u) % MPN_POLICY_MAX_RULES < p->policy_maps[pm].n_rules;
 }
 
 const struct mpn_policy_rule *

@@ -165,6 +165,13 @@ enum mpn_mptcp_match {
 	MPN_MPTCP_MATCH_ABSENT,
 };
 
+/** `mptcp-c-flag`: the C flag ("do not join my initial address") of the connection. */
+enum mpn_c_flag_match {
+	MPN_C_FLAG_ANY,
+	MPN_C_FLAG_SET,
+	MPN_C_FLAG_CLEAR,
+};
+
 /**
  * A class-map. Every criterion given must match (AND); within one list any
  * entry may match (OR). A class with no criterion matches everything.
@@ -181,7 +188,26 @@ struct mpn_class_map {
 	int link;                      /**< config link index, -1 = any */
 	enum mpn_dir_match dir;
 	enum mpn_mptcp_match mptcp;
+	/*
+	 * MPTCP attributes of the connection (issue 16). Each given one
+	 * implies an MPTCP subflow: plain TCP never matches them.
+	 */
+	uint8_t mptcp_versions;        /**< bit 1 << version (MP_CAPABLE), 0 = any */
+	enum mpn_c_flag_match mptcp_c_flag; /**< RFC 8684 §3.1 C flag */
+	/**
+	 * Bit 1 << subtype for each `mptcp-subtype` listed, 0 = any. Unlike
+	 * the others this is a criterion of one segment, never of a
+	 * connection: such a class selects single segments (mpn_policy_classify()).
+	 */
+	uint16_t mptcp_subtypes;
 };
+
+/** Whether @p c has a segment-level criterion (`mptcp-subtype`). */
+static inline bool
+mpn_class_is_segment_level(const struct mpn_class_map *c)
+{
+	return c->mptcp_subtypes != 0;
+}
 
 /** One line of a policy-map. */
 struct mpn_policy_rule {
@@ -224,6 +250,8 @@ struct mpn_policy {
 	unsigned int n_bindings;
 	struct mpn_policy_binding bindings[MPN_POLICY_MAX_BINDINGS];
 	struct mpn_policy_rule default_rule;  /**< tcp-map "default", no flags */
+	/** Some class has `mptcp-subtype`: segments with kind 30 are classified again. */
+	bool has_segment_classes;
 };
 
 /** What the classifier looks at. Addresses are in network order. */
@@ -234,7 +262,16 @@ struct mpn_classify_key {
 	uint16_t sport, dport;   /**< host order */
 	uint16_t link;
 	uint8_t dir;             /**< 0 inside->outside, 1 outside->inside */
-	bool mptcp;              /**< the segment carries a kind-30 option */
+	bool mptcp;              /**< an MPTCP subflow (or, without state, a kind-30 segment) */
+	bool have_version;       /**< @p version is known */
+	uint8_t version;         /**< the connection's MPTCP version (MP_CAPABLE) */
+	bool c_flag;             /**< an MP_CAPABLE of the connection had the C flag */
+	/**
+	 * Bit 1 << subtype of every kind-30 option of this segment; 0 when
+	 * classifying the connection (classes with `mptcp-subtype` never
+	 * match then).
+	 */
+	uint16_t subtypes;
 };
 
 /** Fill @p m with the ASA defaults and MPTCP settings that reproduce the ASA. */
@@ -279,6 +316,15 @@ mpn_policy_rule_id(const struct mpn_policy *p, const struct mpn_policy_rule *r);
 /** The rule of @p p with id @p id (the default rule for an id that names none). */
 const struct mpn_policy_rule *
 mpn_policy_rule_by_id(const struct mpn_policy *p, uint16_t id);
+
+/**
+ * Whether rule @p id belongs to the policy-map that classifies @p k's link
+ * and direction: a join may take its connection's class only then (a
+ * join on another link is under another policy-map).
+ */
+bool
+mpn_policy_rule_applies(const struct mpn_policy *p, uint16_t id,
+	const struct mpn_classify_key *k);
 
 /** The tcp-map a rule points to. */
 static inline const struct mpn_tcp_map *

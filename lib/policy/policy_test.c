@@ -199,6 +199,59 @@ test_class_match_kinds(void **state)
 	assert_true(mpn_class_matches(&c, &k));
 }
 
+/* Issue 16: MPTCP version, C flag and subtype criteria; each implies MPTCP. */
+static void
+test_class_match_mptcp_attrs(void **state)
+{
+	struct mpn_class_map c;
+	struct mpn_classify_key k = key4(a10_1_1_1, a10_2_2_2, 1, 2);
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.link = -1;
+	c.mptcp_versions = 1u << 1;
+	k.mptcp = true;
+	k.have_version = true;
+	k.version = 1;
+	assert_true(mpn_class_matches(&c, &k));
+	k.version = 0;
+	assert_false(mpn_class_matches(&c, &k));
+	c.mptcp_versions |= 1u << 0;                /* [ 0, 1 ] */
+	assert_true(mpn_class_matches(&c, &k));
+	k.have_version = false;                     /* a version never seen matches no list */
+	assert_false(mpn_class_matches(&c, &k));
+	k.have_version = true;
+	k.mptcp = false;                            /* plain TCP has no version */
+	assert_false(mpn_class_matches(&c, &k));
+
+	memset(&c, 0, sizeof(c));
+	c.link = -1;
+	c.mptcp_c_flag = MPN_C_FLAG_SET;
+	k.mptcp = true;
+	k.c_flag = true;
+	assert_true(mpn_class_matches(&c, &k));
+	k.c_flag = false;
+	assert_false(mpn_class_matches(&c, &k));
+	c.mptcp_c_flag = MPN_C_FLAG_CLEAR;
+	assert_true(mpn_class_matches(&c, &k));
+	k.mptcp = false;                            /* plain TCP: no C flag, clear or set */
+	assert_false(mpn_class_matches(&c, &k));
+
+	/* Subtypes: any one listed; a connection key (subtypes 0) never matches. */
+	memset(&c, 0, sizeof(c));
+	c.link = -1;
+	c.mptcp_subtypes = (1u << 3) | (1u << 6);   /* add-addr, mp-fail */
+	assert_true(mpn_class_is_segment_level(&c));
+	k = key4(a10_1_1_1, a10_2_2_2, 1, 2);
+	k.mptcp = true;
+	k.subtypes = 1u << 2;                       /* DSS only */
+	assert_false(mpn_class_matches(&c, &k));
+	k.subtypes = (1u << 2) | (1u << 3);         /* DSS + ADD_ADDR */
+	assert_true(mpn_class_matches(&c, &k));
+	k.subtypes = 0;
+	assert_false(mpn_class_matches(&c, &k));
+}
+
 /* A policy with classes: [0] dport 10000, [1] any; tcp-maps: default, a, b. */
 static struct mpn_policy *
 two_class_policy(void)
@@ -324,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_prefix_parse),
 		cmocka_unit_test(test_port_range_parse),
 		cmocka_unit_test(test_class_match_kinds),
+		cmocka_unit_test(test_class_match_mptcp_attrs),
 		cmocka_unit_test(test_first_match_order),
 		cmocka_unit_test(test_no_class_matches),
 		cmocka_unit_test(test_service_policy_precedence),

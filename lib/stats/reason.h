@@ -64,7 +64,10 @@
 	/* Issue 16 items 2 and 5: per-connection limits against join-based DoS (RFC 7430). */ \
 	X(MPTCP_JOIN_RATE, "mptcp-join-rate", "join SYNs of one connection above its join-rate-limit per second") \
 	X(MPTCP_JOIN_EARLY, "mptcp-join-early", "join SYN before the connection's MP_CAPABLE third ACK was seen (join-early drop)") \
-	X(MPTCP_ADDADDR_LIMIT, "mptcp-addaddr-limit", "ADD_ADDR above the connection's add-addr-limit announcements")
+	X(MPTCP_ADDADDR_LIMIT, "mptcp-addaddr-limit", "ADD_ADDR above the connection's add-addr-limit announcements") \
+	/* Issue 16: window checks that hold for MPTCP subflows (check_window.c). */ \
+	X(MPTCP_SEQ_PAST_WIN, "mptcp-seq-past-win", "MPTCP subflow data beyond every window its connection's receiver advertised (RFC 8684 §3.3.5)") \
+	X(MPTCP_WINDOW_VARIATION, "mptcp-window-variation", "a newer DATA_ACK moved the connection's right edge (DATA_ACK + window) back (RFC 8684 §3.3.4)")
 
 /** Reason codes; MPN_REASON_MAX is the size of every counter array. */
 enum mpn_reason {

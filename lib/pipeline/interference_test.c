@@ -80,7 +80,8 @@ static size_t
 mss_plus(uint8_t *o, const uint8_t *extra, size_t n)
 {
 	o[0] = 2; o[1] = 4; o[2] = 0x05; o[3] = 0xb4;
-	memcpy(o + 4, extra, n);
+	if (n > 0)   /* memcpy's source may not be NULL, even for 0 bytes */
+		memcpy(o + 4, extra, n);
 	return 4 + n;
 }
 

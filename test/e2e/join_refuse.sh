@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Issue 16, active join refusal: the server announces its path-2 address
 # (ADD_ADDR), the client's kernel tries to join it, and mpnorm's policy
-# refuses joins toward that address (a class that falls back), with
+# refuses MPTCP on path 2 (the link's own policy-map, whose class falls
+# back: a join takes its connection's class only within the policy-map
+# that governs its link, doc/config.md), with
 # join-refuse-action = "reset". mpnorm answers the join SYN with a RST
 # carrying MP_TCPRST reason 3, which reaches the client (captured on its
 # path-2 interface: flags, ports, the option's bytes, both checksums); the
@@ -20,7 +22,7 @@ e2e_init jr 0
 command -v tcpdump >/dev/null || skip_all "tcpdump not installed"
 port=5010
 
-# The tree's MPTCP-aware tcp-map, answering refused joins; path 2's server address falls back.
+# The tree's MPTCP-aware tcp-map, answering refused joins; path 2's own policy-map falls back.
 cat >"$TMP/policy.conf" <<CONF
 tcp-maps = (
     {
@@ -30,19 +32,23 @@ tcp-maps = (
     }
 );
 class-maps = (
-    { name = "path2-server"; match = { dst = "$BED_SRV2/32"; }; },
-    { name = "all-tcp"; match = "any"; }
+    { name = "all-tcp"; match = "any"; },
+    { name = "path2-tcp"; match = "any"; }
 );
 policy-maps = (
     {
         name = "global_policy";
-        class = (
-            { class = "path2-server"; tcp-map = "mptcp-refusing"; inspect = true; },
-            { class = "all-tcp"; tcp-map = "mptcp-refusing"; }
-        );
+        class = ( { class = "all-tcp"; tcp-map = "mptcp-refusing"; } );
+    },
+    {
+        name = "path2_policy";
+        class = ( { class = "path2-tcp"; tcp-map = "mptcp-refusing"; inspect = true; } );
     }
 );
-service-policy = { global = "global_policy"; };
+service-policy = {
+    global = "global_policy";
+    interface = ( { link = "path2"; policy-map = "path2_policy"; } );
+};
 CONF
 
 must "mpnorm starts with join-refuse-action reset" mpnorm_start "$TMP/policy.conf"

@@ -117,6 +117,7 @@ static const struct mpn_cli_command commands[] = {
 	{ "show drops", "", 0, 0, echo, "", NULL },
 	{ "show tcp-map", "[NAME]", 0, 1, echo, "", NULL },
 	{ "show policy", "", 0, 0, echo, "", NULL },
+	{ "show mptcp interference", "", 0, 0, echo, "", NULL },
 	{ "show config", "", 0, 0, echo, "", NULL },
 	{ "show trace", "", 0, 0, echo, "", NULL },
 	{ "clear counters", "", 0, 0, echo, "", NULL },
